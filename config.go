@@ -1,0 +1,143 @@
+package alexa
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Version is the version of this module, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Alexa API endpoints by region. The region is where the customer's
+// account lives, not where the caller runs.
+const (
+	EndpointNA = "https://api.amazonalexa.com"
+	EndpointEU = "https://api.eu.amazonalexa.com"
+	EndpointFE = "https://api.fe.amazonalexa.com"
+)
+
+// DefaultTokenURL is the Login-with-Amazon token endpoint for skill
+// credentials. It is never derived from the API endpoint: Amazon's Python
+// and Java SDKs do so and then post secrets to the Alexa API host.
+const DefaultTokenURL = "https://api.amazon.com/auth/o2/token"
+
+// DefaultRefreshMargin is how long before its expiry a cached token is
+// replaced, as in Amazon's SDKs.
+const DefaultRefreshMargin = 60 * time.Second
+
+// Region names an Alexa API region.
+type Region string
+
+// The three Alexa API regions.
+const (
+	RegionNA Region = "NA"
+	RegionEU Region = "EU"
+	RegionFE Region = "FE"
+)
+
+// Endpoint returns the API endpoint of the region, or "" for an unknown
+// region. Lower case names are accepted.
+func (r Region) Endpoint() string {
+	switch Region(strings.ToUpper(string(r))) {
+	case RegionNA:
+		return EndpointNA
+	case RegionEU:
+		return EndpointEU
+	case RegionFE:
+		return EndpointFE
+	}
+	return ""
+}
+
+// TokenProvider hands out bearer tokens by scope. The lwa package's
+// Provider is the usual one; tests and callers holding a token of their
+// own may supply another.
+type TokenProvider interface {
+	// Token returns a valid access token for scope.
+	Token(ctx context.Context, scope string) (string, error)
+	// Invalidate drops token from the cache of scope, so that the next
+	// Token call fetches a new one. A token that is no longer the cached
+	// one is ignored, so concurrent invalidations cost one fetch.
+	Invalidate(scope, token string)
+}
+
+// Config is what every client of this module is built from: the seed's
+// ApiConfiguration and AuthenticationConfiguration in one value. Its zero
+// value (plus credentials) works: North America, the default HTTP client,
+// JSON, the default retry policy and no logging.
+type Config struct {
+	// Credentials are the skill's client id and secret from the Permissions
+	// page of the Alexa developer console, and an optional refresh token.
+	Credentials Credentials
+
+	// Endpoint is the Alexa API base URL. Default EndpointNA. Any URL is
+	// allowed; plain http only to loopback hosts with the default client.
+	Endpoint string
+
+	// TokenURL is the LWA token endpoint. Default DefaultTokenURL.
+	TokenURL string
+
+	// HTTPClient sends every request. Default NewHTTPClient(HTTPOptions{}).
+	HTTPClient HTTPClient
+
+	// Codec encodes request bodies and decodes responses. Default JSON.
+	Codec Codec
+
+	// UserAgentSuffix is appended to the User-Agent header.
+	UserAgentSuffix string
+
+	// Retry says when and how often failed calls are retried. Nil means
+	// DefaultRetryPolicy; use NoRetry to switch retries off.
+	Retry *RetryPolicy
+
+	// Logger receives one debug line per HTTP attempt and warnings on
+	// retries. Nil logs nothing. Secrets are never logged.
+	Logger *slog.Logger
+
+	// Tokens supplies bearer tokens. Nil means an LWA provider built from
+	// this Config, sharing its cache with every other client built from
+	// the same credentials and token URL.
+	Tokens TokenProvider
+
+	// RefreshMargin is how long before expiry a cached token is replaced.
+	// Default DefaultRefreshMargin.
+	RefreshMargin time.Duration
+}
+
+// WithDefaults returns a copy of c with every unset field given its default
+// value (Tokens excepted: the API packages fill it).
+func (c Config) WithDefaults() Config {
+	c.Endpoint = strings.TrimSuffix(cmp.Or(c.Endpoint, EndpointNA), "/")
+	c.TokenURL = cmp.Or(c.TokenURL, DefaultTokenURL)
+	if c.HTTPClient == nil {
+		c.HTTPClient = defaultHTTPClient
+	}
+	if c.Codec == nil {
+		c.Codec = JSONCodec{}
+	}
+	if c.Retry == nil {
+		p := DefaultRetryPolicy
+		c.Retry = &p
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.RefreshMargin <= 0 {
+		c.RefreshMargin = DefaultRefreshMargin
+	}
+	return c
+}
+
+// UserAgent returns the User-Agent header value:
+// "alexa-oos-go/<version> go/<runtime version>" and the suffix, if any.
+func (c Config) UserAgent() string {
+	ua := "alexa-oos-go/" + Version + " go/" + runtime.Version()
+	if c.UserAgentSuffix != "" {
+		ua += " " + c.UserAgentSuffix
+	}
+	return ua
+}

@@ -1,0 +1,101 @@
+package alexa
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// HTTPClient sends one HTTP request: the seed's ApiClient. *http.Client
+// satisfies it, so any configured client, a recording wrapper in a test or
+// an instrumented transport can be plugged in.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// HTTPOptions tunes the default HTTP client. Zero fields take the defaults
+// named on each field.
+type HTTPOptions struct {
+	// DialTimeout bounds connecting. Default 10s.
+	DialTimeout time.Duration
+	// TLSHandshakeTimeout bounds the TLS handshake. Default 10s.
+	TLSHandshakeTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for response headers after the
+	// request is written. Default 15s.
+	ResponseHeaderTimeout time.Duration
+	// Timeout bounds each whole call, body included. Default 30s.
+	Timeout time.Duration
+	// MaxConnsPerHost caps connections to one host; 0 means no cap.
+	MaxConnsPerHost int
+	// AllowInsecureHTTP lets plain http reach any host. Off by default:
+	// plain http is refused except to loopback hosts, where the emulator runs.
+	AllowInsecureHTTP bool
+}
+
+// NewHTTPClient returns the default HTTP client (the seed's
+// DefaultApiClient): pooled keep-alive connections, timeouts on dial, TLS
+// handshake, response headers and the whole call, the proxy from the
+// environment (HTTPS_PROXY, NO_PROXY), the system's root certificates
+// (SSL_CERT_FILE works), and plain http refused except to loopback hosts.
+func NewHTTPClient(o HTTPOptions) *http.Client {
+	or := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	dialer := &net.Dialer{Timeout: or(o.DialTimeout, 10*time.Second), KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+		MaxConnsPerHost:       o.MaxConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   or(o.TLSHandshakeTimeout, 10*time.Second),
+		ResponseHeaderTimeout: or(o.ResponseHeaderTimeout, 15*time.Second),
+		ExpectContinueTimeout: time.Second,
+	}
+	var rt http.RoundTripper = t
+	if !o.AllowInsecureHTTP {
+		rt = httpsOnly{t}
+	}
+	return &http.Client{Transport: rt, Timeout: or(o.Timeout, 30*time.Second)}
+}
+
+var defaultHTTPClient = NewHTTPClient(HTTPOptions{})
+
+// InsecureURLError is returned when plain http would leave the machine.
+type InsecureURLError struct {
+	URL string
+}
+
+func (e *InsecureURLError) Error() string {
+	return fmt.Sprintf("alexa: refusing plain http to %s: use https, or http only to a loopback host (localhost, 127.0.0.1, ::1)", e.URL)
+}
+
+// httpsOnly refuses plain http to hosts other than loopback, so a typo in
+// an endpoint can never send a token or secret in clear text.
+type httpsOnly struct{ next http.RoundTripper }
+
+func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "http" && !IsLoopback(r.URL.Hostname()) {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, &InsecureURLError{URL: r.URL.Scheme + "://" + r.URL.Host}
+	}
+	return h.next.RoundTrip(r)
+}
+
+// IsLoopback reports whether host (a name or an address, without port)
+// is a loopback host.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,80 @@
+package lwa
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+)
+
+// Error is a token request that LWA refused or answered with something
+// other than a token.
+type Error struct {
+	// Op names the call and scope, such as "lwa.Token(alexa:skill_messaging)".
+	Op string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Code is LWA's "error", such as "invalid_scope" or "invalid_client".
+	Code string
+	// Description is LWA's "error_description".
+	Description string
+	// Body is the raw response body, at most alexa.MaxErrorBody bytes.
+	Body []byte
+	// Header holds the response headers.
+	Header http.Header
+	// RetryAfter is the server's Retry-After, zero when absent.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
+	}
+	if e.Description != "" {
+		b.WriteString(": " + e.Description)
+	}
+	if e.Code == "" && e.Description == "" && len(e.Body) > 0 {
+		fmt.Fprintf(&b, ": %.200s", strings.Join(strings.Fields(string(e.Body)), " "))
+	}
+	if h := e.Hint(); h != "" {
+		b.WriteString("; hint: " + h)
+	}
+	return b.String()
+}
+
+// Hint says what usually causes the error, or "".
+func (e *Error) Hint() string {
+	switch e.Code {
+	case "invalid_scope":
+		return "the skill lacks the permission for this scope: add it in the skill's manifest (for proactive events alexa::devices:all:notifications:write) and check the scope's spelling"
+	case "invalid_client", "unauthorized_client":
+		return "use the skill's Alexa client id and secret from the developer console's Permissions page, not a security profile's"
+	case "invalid_grant":
+		return "the refresh token is expired or was issued to other credentials"
+	}
+	if e.StatusCode == http.StatusTooManyRequests {
+		return "LWA is throttling token requests"
+	}
+	return ""
+}
+
+// Retryable reports whether the request may succeed later: 429 and 5xx.
+func (e *Error) Retryable() bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
+}
+
+// Is makes an Error match alexa.ErrUnauthorized for refused credentials
+// and alexa.ErrThrottled for 429.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case alexa.ErrUnauthorized:
+		return e.Code == "invalid_client" || e.Code == "unauthorized_client" || e.StatusCode == http.StatusUnauthorized
+	case alexa.ErrThrottled:
+		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}

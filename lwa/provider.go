@@ -1,0 +1,312 @@
+package lwa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
+)
+
+// Scopes of the out-of-session APIs. Note the double colon of one and the
+// single colon of the other: that is how LWA spells them.
+const (
+	ScopeProactiveEvents = "alexa::proactive_events"
+	ScopeSkillMessaging  = "alexa:skill_messaging"
+)
+
+// RefreshTokenScope is the cache key of the token obtained with the
+// refresh token, which has no scope of its own.
+const RefreshTokenScope = "refresh_token"
+
+// DefaultLifetime is assumed for a token whose response gives no
+// expires_in: LWA's documented lifetime of one hour.
+const DefaultLifetime = time.Hour
+
+// fetchTimeout bounds one shared fetch, retries included, since it runs
+// detached from the callers' contexts.
+const fetchTimeout = 2 * time.Minute
+
+// Provider hands out access tokens by scope. It implements
+// alexa.TokenProvider. Its methods are safe for concurrent use.
+type Provider struct {
+	cfg   alexa.Config
+	cache *cache
+	ua    string
+}
+
+// cache holds the tokens of one set of credentials at one token URL.
+type cache struct {
+	mu     sync.RWMutex
+	tokens map[string]*oauth2.Token
+	flight singleflight.Group
+}
+
+// caches is shared process-wide, so clients built separately from the same
+// credentials (one per request, as serverless handlers often do) still
+// share their tokens.
+var caches sync.Map // key string -> *cache
+
+// NewProvider returns a Provider for cfg's credentials and token URL.
+// Providers of equal credentials and token URL share one cache.
+func NewProvider(cfg alexa.Config) *Provider {
+	cfg = cfg.WithDefaults()
+	key := cfg.TokenURL + "\x00" + cfg.Credentials.Fingerprint()
+	c, _ := caches.LoadOrStore(key, &cache{tokens: map[string]*oauth2.Token{}})
+	return &Provider{cfg: cfg, cache: c.(*cache), ua: cfg.UserAgent()}
+}
+
+// Configure returns cfg with defaults applied and, when cfg.Tokens is nil,
+// an LWA Provider for its credentials. The API clients are built from it.
+func Configure(cfg alexa.Config) alexa.Config {
+	cfg = cfg.WithDefaults()
+	if cfg.Tokens == nil {
+		cfg.Tokens = NewProvider(cfg)
+	}
+	return cfg
+}
+
+// Token returns an access token for scope (the seed's
+// get_access_token_for_scope), from the cache while it is valid for longer
+// than the refresh margin.
+func (p *Provider) Token(ctx context.Context, scope string) (string, error) {
+	t, err := p.AccessToken(ctx, scope)
+	if err != nil {
+		return "", err
+	}
+	return t.AccessToken, nil
+}
+
+// TokenFromRefreshToken returns an access token obtained with the
+// credentials' refresh token (the seed's get_access_token_from_refresh_token).
+func (p *Provider) TokenFromRefreshToken(ctx context.Context) (string, error) {
+	return p.Token(ctx, RefreshTokenScope)
+}
+
+// AccessToken is Token returning the whole token with its expiry.
+// The scope RefreshTokenScope uses the refresh-token grant.
+func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token, error) {
+	if t := p.cached(scope); t != nil {
+		return t, nil
+	}
+	if err := p.validate(scope); err != nil {
+		return nil, err
+	}
+	// The fetch runs detached from ctx: a caller that gives up returns at
+	// once, and the others keep waiting on the same fetch.
+	ch := p.cache.flight.DoChan(scope, func() (any, error) {
+		if t := p.cached(scope); t != nil {
+			return t, nil
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+		defer cancel()
+		t, err := p.fetch(fctx, scope)
+		if err != nil {
+			return nil, err
+		}
+		p.cache.mu.Lock()
+		p.cache.tokens[scope] = t
+		p.cache.mu.Unlock()
+		return t, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*oauth2.Token), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("lwa.Token(%s): %w", scope, ctx.Err())
+	}
+}
+
+// Invalidate drops the cached token of scope if it is still token (or
+// whatever is cached, when token is ""), so the next call fetches anew.
+func (p *Provider) Invalidate(scope, token string) {
+	p.cache.mu.Lock()
+	defer p.cache.mu.Unlock()
+	if t, ok := p.cache.tokens[scope]; ok && (token == "" || t.AccessToken == token) {
+		delete(p.cache.tokens, scope)
+	}
+}
+
+// TokenSource returns an oauth2.TokenSource for scope backed by this
+// Provider's cache, for libraries that take one.
+func (p *Provider) TokenSource(scope string) oauth2.TokenSource {
+	return tokenSource{p, scope}
+}
+
+type tokenSource struct {
+	p     *Provider
+	scope string
+}
+
+func (s tokenSource) Token() (*oauth2.Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	return s.p.AccessToken(ctx, s.scope)
+}
+
+func (p *Provider) cached(scope string) *oauth2.Token {
+	p.cache.mu.RLock()
+	t := p.cache.tokens[scope]
+	p.cache.mu.RUnlock()
+	if t != nil && time.Now().Add(p.cfg.RefreshMargin).Before(t.Expiry) {
+		return t
+	}
+	return nil
+}
+
+// validate checks what the token request needs before any network I/O.
+func (p *Provider) validate(scope string) error {
+	var vs alexa.Violations
+	c := p.cfg.Credentials
+	if c.ClientID == "" {
+		vs.Add("clientId", "is required: the skill's Alexa client id from the developer console's Permissions page", nil)
+	}
+	if c.ClientSecret == "" {
+		vs.Add("clientSecret", "is required: the skill's Alexa client secret from the developer console's Permissions page", nil)
+	}
+	if scope == "" {
+		vs.Add("scope", "is required", nil)
+	}
+	if scope == RefreshTokenScope && c.RefreshToken == "" {
+		vs.Add("refreshToken", "is required for the refresh-token grant", nil)
+	}
+	return vs.Err("lwa.Token")
+}
+
+// fetch asks LWA for a token, retrying by the policy.
+func (p *Provider) fetch(ctx context.Context, scope string) (*oauth2.Token, error) {
+	for attempt := 1; ; attempt++ {
+		t, err := p.exchange(ctx, scope)
+		if err == nil {
+			return t, nil
+		}
+		var retryAfter time.Duration
+		var le *Error
+		if errors.As(err, &le) {
+			retryAfter = le.RetryAfter
+		}
+		if !p.cfg.Retry.Wait(ctx, attempt, err, retryAfter) {
+			return nil, err
+		}
+	}
+}
+
+// exchange makes one token request through x/oauth2.
+func (p *Provider) exchange(ctx context.Context, scope string) (*oauth2.Token, error) {
+	rec := &recorder{next: p.cfg.HTTPClient, ua: p.ua}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rec})
+	c := p.cfg.Credentials
+	start := time.Now()
+	var t *oauth2.Token
+	var err error
+	if scope == RefreshTokenScope {
+		conf := &oauth2.Config{
+			ClientID:     c.ClientID,
+			ClientSecret: c.ClientSecret,
+			Endpoint:     oauth2.Endpoint{TokenURL: p.cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		}
+		t, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken}).Token()
+	} else {
+		conf := &clientcredentials.Config{
+			ClientID:     c.ClientID,
+			ClientSecret: c.ClientSecret,
+			TokenURL:     p.cfg.TokenURL,
+			Scopes:       []string{scope},
+			AuthStyle:    oauth2.AuthStyleInParams,
+		}
+		t, err = conf.Token(ctx)
+	}
+	p.log(ctx, scope, rec.status, start, err)
+	if err != nil {
+		return nil, p.mapError(scope, rec, err)
+	}
+	// Expiry counts from the request's start, so clock skew and a slow
+	// response can only make the token look older than it is.
+	life := time.Duration(t.ExpiresIn) * time.Second
+	if t.ExpiresIn <= 0 {
+		life = DefaultLifetime
+	}
+	t.Expiry = start.Add(life)
+	return t, nil
+}
+
+func (p *Provider) mapError(scope string, rec *recorder, err error) error {
+	op := "lwa.Token(" + scope + ")"
+	var re *oauth2.RetrieveError
+	switch {
+	case errors.As(err, &re):
+		e := &Error{Op: op, StatusCode: rec.status, Code: re.ErrorCode, Description: re.ErrorDescription, Body: re.Body}
+		if re.Response != nil {
+			e.StatusCode = re.Response.StatusCode
+			e.Header = re.Response.Header
+			e.RetryAfter = alexa.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+		}
+		if len(e.Body) > alexa.MaxErrorBody {
+			e.Body = e.Body[:alexa.MaxErrorBody]
+		}
+		return e
+	case rec.err != nil:
+		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: p.cfg.TokenURL, Err: rec.err}
+	default:
+		// A 2xx answer x/oauth2 could not read as a token.
+		return &Error{Op: op, StatusCode: rec.status, Code: "invalid_response", Description: err.Error()}
+	}
+}
+
+func (p *Provider) log(ctx context.Context, scope string, status int, start time.Time, err error) {
+	if !p.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("op", "lwa.Token"), slog.String("scope", scope), slog.String("url", p.cfg.TokenURL), slog.Int("status", status), slog.Duration("took", time.Since(start))}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", "token request failed"))
+	}
+	p.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "lwa: token", attrs...)
+}
+
+// recorder adapts the configured HTTPClient to the http.RoundTripper that
+// x/oauth2 needs, sets the User-Agent, and remembers the status and the
+// transport error, which x/oauth2 does not keep typed.
+type recorder struct {
+	next   alexa.HTTPClient
+	ua     string
+	status int
+	err    error
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	req.Header.Set("User-Agent", r.ua)
+	resp, err := r.next.Do(req)
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	r.status = resp.StatusCode
+	return resp, nil
+}
+
+// StaticToken is a TokenProvider that always returns token, for callers
+// that obtained one elsewhere. Invalidate is a no-op.
+type StaticToken string
+
+// Token returns the token, whatever the scope.
+func (s StaticToken) Token(context.Context, string) (string, error) { return string(s), nil }
+
+// Invalidate does nothing: there is no other token to fetch.
+func (StaticToken) Invalidate(string, string) {}
+
+// String hides the token.
+func (StaticToken) String() string { return "[redacted]" }
+
+// GoString hides the token.
+func (StaticToken) GoString() string { return "lwa.StaticToken([redacted])" }

@@ -1,0 +1,296 @@
+package proactive
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Stage selects the skill stage an event is sent to: the seed's SkillStage.
+type Stage string
+
+// The two stages. Development events reach only the skill's testers and
+// are not subject to notification limits.
+const (
+	Development Stage = "DEVELOPMENT"
+	Live        Stage = "LIVE"
+)
+
+// Path returns the API path of the stage.
+func (s Stage) Path() string {
+	if s == Development {
+		return PathDevelopment
+	}
+	return PathLive
+}
+
+// API paths of the two stages.
+const (
+	PathLive        = "/v1/proactiveEvents"
+	PathDevelopment = "/v1/proactiveEvents/stages/development"
+)
+
+// ParseStage reads "development" or "live", in any case.
+func ParseStage(s string) (Stage, error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "DEVELOPMENT", "DEV":
+		return Development, nil
+	case "LIVE":
+		return Live, nil
+	}
+	return "", fmt.Errorf("stage: must be development or live (got %q)", s)
+}
+
+// AudienceType says who receives an event: the seed's RelevantAudienceType.
+type AudienceType string
+
+// The audience types, spelled as the API wants them.
+const (
+	Unicast   AudienceType = "Unicast"
+	Multicast AudienceType = "Multicast"
+)
+
+// Audience is the relevantAudience of a request: the seed's RelevantAudience.
+type Audience struct {
+	Type AudienceType `json:"type"`
+	// Payload is {"user": userId} for Unicast and empty for Multicast.
+	Payload map[string]any `json:"payload"`
+}
+
+// ToUser returns a Unicast audience of one customer, by the userId the
+// skill sees in its requests.
+func ToUser(userID string) Audience {
+	return Audience{Type: Unicast, Payload: map[string]any{"user": userID}}
+}
+
+// ToAllSubscribers returns a Multicast audience: every customer subscribed
+// to the event.
+func ToAllSubscribers() Audience {
+	return Audience{Type: Multicast, Payload: map[string]any{}}
+}
+
+// User returns the userId of a Unicast audience, or "".
+func (a Audience) User() string {
+	u, _ := a.Payload["user"].(string)
+	return u
+}
+
+// MarshalJSON always writes a payload, {} when empty: the API wants one
+// even for Multicast.
+func (a Audience) MarshalJSON() ([]byte, error) {
+	p := a.Payload
+	if p == nil {
+		p = map[string]any{}
+	}
+	return json.Marshal(struct {
+		Type    AudienceType   `json:"type"`
+		Payload map[string]any `json:"payload"`
+	}{a.Type, p})
+}
+
+// Event is what happened: a schema name and its payload (the seed's Event).
+type Event struct {
+	// Name is the schema name, such as "AMAZON.WeatherAlert.Activated".
+	Name string `json:"name"`
+	// Payload is the schema's payload: a map, a struct that encodes to a
+	// JSON object, or a json.RawMessage.
+	Payload any `json:"payload"`
+}
+
+// LocalizedAttribute is one entry of localizedAttributes: a "locale" and a
+// value for each localizedattribute:KEY placeholder the payload uses.
+type LocalizedAttribute map[string]string
+
+// Locale returns the entry's locale.
+func (l LocalizedAttribute) Locale() string { return l["locale"] }
+
+// Request is a Proactive Events create request: the seed's
+// CreateProactiveEventRequest.
+type Request struct {
+	// Timestamp is when the event happened.
+	Timestamp time.Time
+	// ReferenceID identifies the event: sending the same one again to the
+	// same audience is refused as a duplicate (HTTP 409).
+	ReferenceID string
+	// ExpiryTime is when a still-pending notification is dropped: between
+	// 5 minutes and 24 hours after Timestamp.
+	ExpiryTime time.Time
+	// Event is the schema name and payload.
+	Event Event
+	// LocalizedAttributes holds, per locale, the values of the payload's
+	// localizedattribute:KEY placeholders.
+	LocalizedAttributes []LocalizedAttribute
+	// RelevantAudience says who receives the event.
+	RelevantAudience Audience
+
+	// decodeProblems holds fields that UnmarshalJSON could not read, so
+	// that Validate reports them with the rest.
+	decodeProblems []problem
+}
+
+type problem struct{ field, rule, value string }
+
+// TimeFormat is how times are sent: RFC 3339 in UTC with milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime renders t as sent on the wire.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// ParseTime reads a time leniently: RFC 3339 with any fraction and a Z or
+// an offset, or without a zone (as Amazon's Python SDK sends naive
+// datetimes), which is taken as UTC.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not an ISO 8601 date-time: %q", s)
+}
+
+type wireRequest struct {
+	Timestamp           string               `json:"timestamp"`
+	ReferenceID         string               `json:"referenceId"`
+	ExpiryTime          string               `json:"expiryTime"`
+	Event               Event                `json:"event"`
+	LocalizedAttributes []LocalizedAttribute `json:"localizedAttributes"`
+	RelevantAudience    Audience             `json:"relevantAudience"`
+}
+
+// MarshalJSON writes the request as the API documents it: times in UTC,
+// localizedAttributes always an array, the audience payload always present.
+func (r Request) MarshalJSON() ([]byte, error) {
+	w := wireRequest{
+		ReferenceID:         r.ReferenceID,
+		Event:               r.Event,
+		LocalizedAttributes: r.LocalizedAttributes,
+		RelevantAudience:    r.RelevantAudience,
+	}
+	if !r.Timestamp.IsZero() {
+		w.Timestamp = FormatTime(r.Timestamp)
+	}
+	if !r.ExpiryTime.IsZero() {
+		w.ExpiryTime = FormatTime(r.ExpiryTime)
+	}
+	if w.LocalizedAttributes == nil {
+		w.LocalizedAttributes = []LocalizedAttribute{}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads a request body leniently: times in any ISO 8601 form
+// Amazon's SDKs send, the payload kept as raw JSON. A field that cannot be
+// read (a malformed time, a non-string attribute) is not an error here:
+// Validate reports it with every other problem.
+func (r *Request) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Timestamp   json.RawMessage `json:"timestamp"`
+		ReferenceID json.RawMessage `json:"referenceId"`
+		ExpiryTime  json.RawMessage `json:"expiryTime"`
+		Event       *struct {
+			Name    json.RawMessage `json:"name"`
+			Payload json.RawMessage `json:"payload"`
+		} `json:"event"`
+		LocalizedAttributes json.RawMessage `json:"localizedAttributes"`
+		RelevantAudience    *struct {
+			Type    json.RawMessage `json:"type"`
+			Payload json.RawMessage `json:"payload"`
+		} `json:"relevantAudience"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*r = Request{}
+	r.Timestamp = r.decodeTime("timestamp", w.Timestamp)
+	r.ExpiryTime = r.decodeTime("expiryTime", w.ExpiryTime)
+	r.ReferenceID = r.decodeString("referenceId", w.ReferenceID)
+	if w.Event != nil {
+		r.Event.Name = r.decodeString("event.name", w.Event.Name)
+		if len(w.Event.Payload) > 0 && string(w.Event.Payload) != "null" {
+			r.Event.Payload = w.Event.Payload
+		}
+	}
+	if len(w.LocalizedAttributes) > 0 && string(w.LocalizedAttributes) != "null" {
+		r.decodeAttributes(w.LocalizedAttributes)
+	}
+	if w.RelevantAudience != nil {
+		r.RelevantAudience.Type = AudienceType(r.decodeString("relevantAudience.type", w.RelevantAudience.Type))
+		if p := w.RelevantAudience.Payload; len(p) > 0 && string(p) != "null" {
+			if err := json.Unmarshal(p, &r.RelevantAudience.Payload); err != nil {
+				r.fail("relevantAudience.payload", "must be a JSON object", string(p))
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Request) fail(field, rule, value string) {
+	r.decodeProblems = append(r.decodeProblems, problem{field, rule, value})
+}
+
+func (r *Request) decodeString(field string, raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		r.fail(field, "must be a string", string(raw))
+	}
+	return s
+}
+
+func (r *Request) decodeTime(field string, raw json.RawMessage) time.Time {
+	s := r.decodeString(field, raw)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := ParseTime(s)
+	if err != nil {
+		r.fail(field, "must be an ISO 8601 date-time such as 2026-11-25T12:00:00Z", s)
+	}
+	return t
+}
+
+func (r *Request) decodeAttributes(raw json.RawMessage) {
+	var entries []json.RawMessage
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		r.fail("localizedAttributes", "must be an array of objects", string(raw))
+		return
+	}
+	for i, e := range entries {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(e, &m); err != nil || m == nil {
+			r.fail(fmt.Sprintf("localizedAttributes[%d]", i), "must be an object", string(e))
+			m = nil
+		}
+		attr := LocalizedAttribute{}
+		for k, v := range m {
+			var s string
+			if err := json.Unmarshal(v, &s); err != nil {
+				r.fail(fmt.Sprintf("localizedAttributes[%d].%s", i, k), "must be a string", string(v))
+				continue
+			}
+			attr[k] = s
+		}
+		r.LocalizedAttributes = append(r.LocalizedAttributes, attr)
+	}
+}
+
+// PayloadJSON returns the event payload as JSON.
+func (r *Request) PayloadJSON() (json.RawMessage, error) {
+	switch p := r.Event.Payload.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return p, nil
+	case []byte:
+		return p, nil
+	}
+	b, err := json.Marshal(r.Event.Payload)
+	return bytes.TrimSpace(b), err
+}
