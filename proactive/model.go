@@ -294,3 +294,38 @@ func (r *Request) PayloadJSON() (json.RawMessage, error) {
 	b, err := json.Marshal(r.Event.Payload)
 	return bytes.TrimSpace(b), err
 }
+
+// DefaultLifetime is the expiry Fill gives a request without one.
+const DefaultLifetime = time.Hour
+
+// Fill sets what a hand-written request commonly leaves out: a missing
+// Timestamp becomes now, a missing ExpiryTime Timestamp + DefaultLifetime,
+// and a missing ReferenceID becomes referenceID. It returns one note per
+// field it filled, such as "timestamp: filled with 2026-11-25T12:00:00.000Z",
+// so tools can say what they sent.
+func (r *Request) Fill(now time.Time, referenceID string) []string {
+	var notes []string
+	if r.Timestamp.IsZero() && !r.failed("timestamp") {
+		r.Timestamp = now
+		notes = append(notes, "timestamp: filled with "+FormatTime(now))
+	}
+	if r.ExpiryTime.IsZero() && !r.failed("expiryTime") {
+		r.ExpiryTime = r.Timestamp.Add(DefaultLifetime)
+		notes = append(notes, "expiryTime: filled with "+FormatTime(r.ExpiryTime))
+	}
+	if r.ReferenceID == "" && !r.failed("referenceId") && referenceID != "" {
+		r.ReferenceID = referenceID
+		notes = append(notes, "referenceId: filled with "+referenceID)
+	}
+	return notes
+}
+
+// failed reports whether UnmarshalJSON could not read field.
+func (r *Request) failed(field string) bool {
+	for _, p := range r.decodeProblems {
+		if p.field == field {
+			return true
+		}
+	}
+	return false
+}
