@@ -56,6 +56,18 @@ type Options struct {
 	KnownUsers []string
 	// Seed makes the choice of calls hit by a Fault's Ratio repeatable.
 	Seed uint64
+	// RateLimit, when positive, is how many API calls per second the
+	// emulator serves (token calls excepted); calls over it are answered
+	// 429 with a Retry-After, as Alexa throttles.
+	RateLimit float64
+	// RateBurst is how many calls may arrive at once within RateLimit.
+	// Default: one second's worth, at least 1.
+	RateBurst int
+	// DiscardRecords counts accepted events and messages (see Accepted)
+	// without keeping them, so that Events and Messages stay empty and
+	// memory flat however many arrive. Duplicate referenceIds are still
+	// refused.
+	DiscardRecords bool
 }
 
 // Emulator is the http.Handler that emulates LWA and both APIs.
@@ -73,6 +85,8 @@ type Emulator struct {
 	faults   []*Fault
 	rng      *mrand.Rand
 	calls    map[string]int
+	accepted int
+	limiter  *limiter
 }
 
 type issued struct {
@@ -96,10 +110,12 @@ type Event struct {
 	// Audience is the userId of a Unicast event, or "Multicast".
 	Audience string `json:"audience"`
 	// Request is the decoded body; Body the raw one.
-	Request  proactive.Request `json:"-"`
-	Body     json.RawMessage   `json:"body"`
-	Header   http.Header       `json:"-"`
-	Received time.Time         `json:"received"`
+	Request proactive.Request `json:"-"`
+	Body    json.RawMessage   `json:"body"`
+	// Preview holds, per locale, the sentence Alexa would speak.
+	Preview  []proactive.Spoken `json:"preview,omitempty"`
+	Header   http.Header        `json:"-"`
+	Received time.Time          `json:"received"`
 }
 
 // Message is a skill message the emulator accepted.
@@ -127,6 +143,7 @@ func New(opts Options) *Emulator {
 	if opts.Rules != nil {
 		e.rules = *opts.Rules
 	}
+	e.limiter = newLimiter(opts.RateLimit, opts.RateBurst)
 	mux := http.NewServeMux()
 	// LWA's documented path and the capitalised one Amazon's SDKs use.
 	mux.HandleFunc("POST "+TokenPath, e.token)
@@ -150,9 +167,12 @@ func New(opts Options) *Emulator {
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/_emulator/") {
 		if f := e.takeFault(r.URL.Path); f != nil {
-			if f.apply(w, r) {
+			if f.apply(w, r, e.mux) {
 				return
 			}
+		}
+		if e.throttle(w, r) {
+			return
 		}
 	}
 	e.mux.ServeHTTP(w, r)
@@ -327,7 +347,11 @@ func (e *Emulator) proactive(stage proactive.Stage) http.HandlerFunc {
 		dup := e.seen[key]
 		if !dup {
 			e.seen[key] = true
-			e.events = append(e.events, Event{Stage: stage, Audience: audience, Request: req, Body: body, Header: redact(r.Header), Received: time.Now()})
+			e.accepted++
+		}
+		if !dup && !e.opts.DiscardRecords {
+			spoken, _ := proactive.Preview(&req) // nil for schemas outside the catalogue
+			e.events = append(e.events, Event{Stage: stage, Audience: audience, Request: req, Body: body, Preview: spoken, Header: redact(r.Header), Received: time.Now()})
 		}
 		e.mu.Unlock()
 		if dup {
@@ -377,7 +401,10 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.mu.Lock()
-	e.messages = append(e.messages, Message{UserID: user, Data: enc.Data, ExpiresAfterSeconds: enc.ExpiresAfterSeconds, Header: redact(r.Header), Received: time.Now()})
+	e.accepted++
+	if !e.opts.DiscardRecords {
+		e.messages = append(e.messages, Message{UserID: user, Data: enc.Data, ExpiresAfterSeconds: enc.ExpiresAfterSeconds, Header: redact(r.Header), Received: time.Now()})
+	}
 	e.mu.Unlock()
 	w.WriteHeader(http.StatusAccepted)
 }
@@ -466,6 +493,7 @@ func (e *Emulator) Reset() {
 	e.messages = nil
 	e.faults = nil
 	e.calls = map[string]int{}
+	e.accepted = 0
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

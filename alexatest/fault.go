@@ -1,7 +1,10 @@
 package alexatest
 
 import (
+	"bytes"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +25,12 @@ type Fault struct {
 	RetryAfter time.Duration
 	// Latency delays the call (or the forced answer) by this much.
 	Latency time.Duration
-	// Drop closes the connection without an answer.
+	// Drop closes the connection without an answer; the call is not served.
 	Drop bool
+	// Lose serves the call (an event or message is accepted and recorded)
+	// and then closes the connection without an answer, as when a response
+	// is lost on the way back. The client cannot tell it from Drop.
+	Lose bool
 	// Times is how many matching calls the fault hits; 0 means every one
 	// until ClearFaults.
 	Times int
@@ -73,7 +80,14 @@ func (e *Emulator) takeFault(path string) *Fault {
 
 // apply carries the fault out; it returns false when the call should
 // still be served (latency only).
-func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
+func (f *Fault) apply(w http.ResponseWriter, r *http.Request, serve http.Handler) bool {
+	// Read the body first: the server notices a client that hangs up
+	// (and cancels r's context) only once the body has been consumed.
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return true
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
 		select {
@@ -83,7 +97,10 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
 			return true
 		}
 	}
-	if f.Drop {
+	if f.Lose {
+		serve.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if f.Drop || f.Lose {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()

@@ -3,6 +3,7 @@ package proactive_test
 import (
 	"context"
 	"fmt"
+	"github.com/alexa-oos/alexa"
 	"time"
 
 	"github.com/alexa-oos/alexa/alexatest"
@@ -46,14 +47,38 @@ func ExampleClient_Create() {
 	// DEVELOPMENT Multicast AMAZON.WeatherAlert.Activated
 }
 
-// Validation happens before anything is sent, and lists every problem.
+// Validation happens before anything is sent, and lists every problem:
+// the envelope's rules and the schema's.
 func ExampleRequest_Validate() {
 	err := (&proactive.Request{
-		ReferenceID:      "order-1",
-		Event:            proactive.Event{Name: "AMAZON.OrderStatus.Updated", Payload: map[string]any{}},
-		RelevantAudience: proactive.Audience{Type: proactive.Unicast},
+		ReferenceID: "storm-1",
+		Event: proactive.Event{Name: "AMAZON.WeatherAlert.Activated", Payload: map[string]any{
+			"weatherAlert": map[string]any{"alertType": "SNOWSTORM", "source": "localizedattribute:source"},
+		}},
+		LocalizedAttributes: []proactive.LocalizedAttribute{{"locale": "en-US"}},
+		RelevantAudience:    proactive.Audience{Type: proactive.Unicast},
 	}).Validate()
-	fmt.Println(err)
+	for _, v := range err.(*alexa.ValidationError).Violations {
+		fmt.Println(v)
+	}
 	// Output:
-	// proactive.Create: invalid request: timestamp: is required; expiryTime: is required; relevantAudience.payload.user: is required for a Unicast audience: the userId of the customer
+	// timestamp: is required
+	// expiryTime: is required
+	// localizedAttributes[0].source: is required for locale en-US: the payload uses localizedattribute:source
+	// relevantAudience.payload.user: is required for a Unicast audience: the userId of the customer
+	// event.payload.weatherAlert.alertType: must be one of TORNADO, HURRICANE, SNOW_STORM, THUNDER_STORM (got "SNOWSTORM")
+}
+
+// A typed payload cannot misspell the event name or an enum value.
+func ExampleNewEvent() {
+	ev := proactive.NewEvent(proactive.WeatherAlertActivated{
+		WeatherAlert: proactive.WeatherAlert{AlertType: proactive.AlertSnowStorm, Source: proactive.WeatherSourcePlaceholder},
+	})
+	req := &proactive.Request{Event: ev, LocalizedAttributes: []proactive.LocalizedAttribute{{"locale": "en-US", "source": "Foo"}}}
+	spoken, _ := proactive.Preview(req)
+	fmt.Println(ev.Name)
+	fmt.Println(spoken[0].Text)
+	// Output:
+	// AMAZON.WeatherAlert.Activated
+	// There is a snow storm alert for your area. Provided by Foo.
 }

@@ -2,6 +2,7 @@ package proactive
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -109,7 +110,7 @@ func (rules Rules) Check(r *Request) []alexa.Violation {
 	for i, l := range r.LocalizedAttributes {
 		for _, k := range keys {
 			if _, ok := l[k]; !ok {
-				vs.Add(fmt.Sprintf("localizedAttributes[%d].%s", i, k), fmt.Sprintf("is required: the payload uses %s%s", PlaceholderPrefix, k), fmt.Sprintf("locale %s", l.Locale()))
+				vs.Add(fmt.Sprintf("localizedAttributes[%d].%s", i, k), fmt.Sprintf("is required for locale %s: the payload uses %s%s", cmp.Or(l.Locale(), "(none)"), PlaceholderPrefix, k), nil)
 			}
 		}
 	}
@@ -173,7 +174,3 @@ func human(d time.Duration) string {
 	}
 	return d.String()
 }
-
-// checkSchema holds the per-schema rules; it is extended by the schema
-// catalogue. Unknown names pass: Amazon may add schemas.
-var checkSchema = func(name string, payload any, locales []LocalizedAttribute) []alexa.Violation { return nil }

@@ -1,0 +1,107 @@
+package messaging_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/messaging"
+)
+
+func setup(t *testing.T) (*alexatest.Server, *messaging.Client) {
+	t.Helper()
+	srv := alexatest.NewServer(alexatest.Options{})
+	t.Cleanup(srv.Close)
+	return srv, messaging.NewClient(srv.Config())
+}
+
+func TestSend(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	user := "amzn1.ask.account.A/../B C?d=%e"
+	tests := []struct {
+		msg      *messaging.Message
+		data     string
+		expiries int
+	}{
+		{&messaging.Message{}, `{}`, 3600},
+		{nil, `{}`, 3600},
+		{&messaging.Message{Data: map[string]string{"reminder_id": "42"}, ExpiresAfterSeconds: 60}, `{"reminder_id":"42"}`, 60},
+		{&messaging.Message{Data: json.RawMessage(` { "a" : "b" } `), ExpiresAfterSeconds: 86400}, `{"a":"b"}`, 86400},
+		{&messaging.Message{Data: struct {
+			ID string `json:"id"`
+		}{"x"}}, `{"id":"x"}`, 3600},
+	}
+	for i, tt := range tests {
+		if _, err := c.Send(ctx, user, tt.msg); err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		got := srv.Messages()[i]
+		if got.UserID != user || string(got.Data) != tt.data || got.ExpiresAfterSeconds != tt.expiries {
+			t.Errorf("%d: recorded %+v, want data %s expiry %d", i, got, tt.data, tt.expiries)
+		}
+	}
+	if got := messaging.Path(user); got != "/v1/skillmessages/users/amzn1.ask.account.A%2F..%2FB%20C%3Fd%3D%25e" {
+		t.Errorf("Path = %s", got)
+	}
+}
+
+func TestInvalidMessageSendsNothing(t *testing.T) {
+	srv, c := setup(t)
+	big := map[string]string{"k": strings.Repeat("x", messaging.MaxDataBytes)}
+	tests := []struct {
+		user   string
+		msg    *messaging.Message
+		fields string
+	}{
+		{"", &messaging.Message{ExpiresAfterSeconds: 59, Data: []int{1}}, "userId expiresAfterSeconds data"},
+		{"u", &messaging.Message{ExpiresAfterSeconds: 86401}, "expiresAfterSeconds"},
+		{"u", &messaging.Message{Data: big}, "data"},
+		{"u", &messaging.Message{Data: json.RawMessage(`{"a":`)}, "data"},
+		{"u", &messaging.Message{Data: "text"}, "data"},
+	}
+	for _, tt := range tests {
+		_, err := c.Send(context.Background(), tt.user, tt.msg)
+		var ve *alexa.ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("%+v: err %v, want *alexa.ValidationError", tt.msg, err)
+		}
+		var fields []string
+		for _, v := range ve.Violations {
+			fields = append(fields, v.Field)
+		}
+		if got := strings.Join(fields, " "); got != tt.fields {
+			t.Errorf("violations on %q, want %q: %v", got, tt.fields, err)
+		}
+	}
+	// The limit is inclusive: exactly 6 KB of compact JSON is accepted.
+	exact := map[string]string{"k": strings.Repeat("x", messaging.MaxDataBytes-len(`{"k":""}`))}
+	if _, err := messaging.Encode("u", &messaging.Message{Data: exact}); err != nil {
+		t.Errorf("6 KB of data refused: %v", err)
+	}
+	if len(srv.TokenRequests()) != 0 || len(srv.Messages()) != 0 {
+		t.Error("an invalid message reached the network")
+	}
+}
+
+func TestNotFoundAndThrottled(t *testing.T) {
+	srv := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"known"}})
+	defer srv.Close()
+	cfg := srv.Config()
+	cfg.Retry = alexa.NoRetry
+	c := messaging.NewClient(cfg)
+	_, err := c.Send(context.Background(), "unknown", nil)
+	if !errors.Is(err, alexa.ErrNotFound) {
+		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+	srv.InjectFault(alexatest.Fault{Status: 429, RetryAfter: 1, Times: 1})
+	_, err = c.Send(context.Background(), "known", nil)
+	var ae *alexa.Error
+	if !errors.As(err, &ae) || !errors.Is(err, alexa.ErrThrottled) || ae.Attempts != 1 || ae.Code != "429" {
+		t.Errorf("err = %#v, want one throttled attempt", err)
+	}
+}
