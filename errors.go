@@ -101,7 +101,10 @@ func (e *Error) Hint() string {
 	case http.StatusConflict:
 		return "an event with this referenceId was already sent to this audience; use a new referenceId for a new event"
 	case http.StatusTooManyRequests:
-		return "slow down; the call was retried as the retry policy allows"
+		if e.RetryAfter > 0 {
+			return fmt.Sprintf("throttled: send again after %s, and send less often", e.RetryAfter)
+		}
+		return "throttled: send less often, or with a rate limit"
 	case 432:
 		return "the notification limit for this customer was reached (live skills only)"
 	case http.StatusNotFound:
@@ -192,7 +195,7 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs > 1e6 {
+		if !(secs > 0 && secs <= 1e6) { // NaN too
 			return 0
 		}
 		return time.Duration(secs * float64(time.Second))

@@ -2,6 +2,7 @@ package proactive
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -310,7 +311,9 @@ func (r *Request) Fill(now time.Time, referenceID string) []string {
 		notes = append(notes, "timestamp: filled with "+FormatTime(now))
 	}
 	if r.ExpiryTime.IsZero() && !r.failed("expiryTime") {
-		r.ExpiryTime = r.Timestamp.Add(DefaultLifetime)
+		// An unreadable timestamp is reported by Validate; expiry then
+		// counts from now rather than from the zero time.
+		r.ExpiryTime = cmp.Or(r.Timestamp, now).Add(DefaultLifetime)
 		notes = append(notes, "expiryTime: filled with "+FormatTime(r.ExpiryTime))
 	}
 	if r.ReferenceID == "" && !r.failed("referenceId") && referenceID != "" {

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/alexatest"
+)
+
+// target is where a command sends: a resolved Config, or the built-in
+// emulator when nothing at all was configured.
+type target struct {
+	cfg alexa.Config
+	// embedded is true when no credentials, endpoint or token URL were
+	// given: the command runs against an in-process emulator.
+	embedded bool
+	// srv is the running embedded emulator, after connect.
+	srv *alexatest.Server
+}
+
+// credentials reads the client id, secret and refresh token from the
+// flags, falling back to the environment.
+func (a *app) credentials() (alexa.Credentials, error) {
+	var c alexa.Credentials
+	c.ClientID = a.clientID
+	if !a.flags.Changed("client-id") {
+		c.ClientID = a.env.Getenv(EnvClientID)
+	}
+	c.ClientID = strings.TrimSpace(c.ClientID)
+	var err error
+	if a.clientSecretFile != "" {
+		if c.ClientSecret, err = readSecretFile("--client-secret-file", a.clientSecretFile); err != nil {
+			return c, err
+		}
+	} else {
+		c.ClientSecret = a.env.Getenv(EnvClientSecret)
+	}
+	if a.refreshTokenFile != "" {
+		if c.RefreshToken, err = readSecretFile("--refresh-token-file", a.refreshTokenFile); err != nil {
+			return c, err
+		}
+	} else {
+		c.RefreshToken = a.env.Getenv(EnvRefreshToken)
+	}
+	return c, nil
+}
+
+// readSecretFile reads a secret, without its trailing newline. Errors
+// name the file, never its content.
+func readSecretFile(flag, name string) (string, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return "", usagef("%s: %v", flag, err)
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", usagef("%s: %s is empty", flag, name)
+	}
+	return s, nil
+}
+
+// endpoints returns the API endpoint and the token URL from the flags or
+// the environment; "" when not configured.
+func (a *app) endpoints() (endpoint, tokenURL string, err error) {
+	switch {
+	case a.endpoint != "" && a.region != "":
+		return "", "", usagef("--endpoint and --region exclude each other")
+	case a.endpoint != "":
+		endpoint, err = checkURL("--endpoint", a.endpoint)
+	case a.region != "":
+		endpoint = alexa.Region(a.region).Endpoint()
+		if endpoint == "" {
+			return "", "", usagef("--region: must be NA, EU or FE (got %q)", a.region)
+		}
+	case a.env.Getenv(EnvEndpoint) != "":
+		endpoint, err = checkURL(EnvEndpoint, a.env.Getenv(EnvEndpoint))
+	}
+	if err != nil {
+		return "", "", err
+	}
+	switch {
+	case a.tokenURL != "":
+		tokenURL, err = checkURL("--token-url", a.tokenURL)
+	case a.env.Getenv(EnvTokenURL) != "":
+		tokenURL, err = checkURL(EnvTokenURL, a.env.Getenv(EnvTokenURL))
+	}
+	return endpoint, tokenURL, err
+}
+
+// checkURL refuses what the default HTTP client would refuse later, so
+// that it is a usage error and nothing is sent.
+func checkURL(source, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", usagef("%s: must be an https URL such as %s (got %q)", source, alexa.EndpointEU, s)
+	}
+	if u.Scheme == "http" && !alexa.IsLoopback(u.Hostname()) {
+		return "", usagef("%s: plain http is refused except to loopback hosts: use https (got %q)", source, s)
+	}
+	return strings.TrimSuffix(s, "/"), nil
+}
+
+// resolve builds the target of a command. needRefresh says the refresh
+// token is required too.
+func (a *app) resolve(needRefresh bool) (*target, error) {
+	creds, err := a.credentials()
+	if err != nil {
+		return nil, err
+	}
+	endpoint, tokenURL, err := a.endpoints()
+	if err != nil {
+		return nil, err
+	}
+	cfg := alexa.Config{Credentials: creds, Endpoint: endpoint, TokenURL: tokenURL, Logger: a.logger}
+	if creds == (alexa.Credentials{}) && endpoint == "" && tokenURL == "" {
+		return &target{cfg: cfg, embedded: true}, nil
+	}
+	why := "credentials are needed to reach Alexa (unset every ALEXA_* variable to use the built-in emulator)"
+	switch {
+	case creds.ClientID == "":
+		return nil, usagef("%s is not set (nor --client-id): %s", EnvClientID, why)
+	case creds.ClientSecret == "":
+		return nil, usagef("%s is not set (nor --client-secret-file): %s", EnvClientSecret, why)
+	case needRefresh && creds.RefreshToken == "":
+		return nil, usagef("%s is not set (nor --refresh-token-file): token --refresh needs it", EnvRefreshToken)
+	}
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = alexa.EndpointNA
+	}
+	if cfg.TokenURL == "" {
+		cfg.TokenURL = alexa.DefaultTokenURL
+	}
+	a.logger.Debug("alexa-oos: target", "endpoint", cfg.Endpoint, "token_url", cfg.TokenURL, "credentials", cfg.Credentials)
+	return &target{cfg: cfg}, nil
+}
+
+// connect starts the embedded emulator when the target is one, and says
+// so on stderr in one line; doing has a %s for its URL. Call close when done.
+func (a *app) connect(t *target, doing string) {
+	if !t.embedded {
+		return
+	}
+	t.srv = alexatest.NewServer(alexatest.Options{})
+	cfg := t.srv.Config()
+	cfg.Logger = a.logger
+	t.cfg = cfg
+	fmt.Fprintf(a.env.Stderr, "alexa-oos: no credentials set: %s (set %s and %s to reach Alexa)\n",
+		fmt.Sprintf(doing, t.srv.URL), EnvClientID, EnvClientSecret)
+}
+
+func (t *target) close() {
+	if t.srv != nil {
+		t.srv.Close()
+	}
+}
+
+// readInput reads a file argument; "-" is stdin. It returns the name to
+// show in messages.
+func (a *app) readInput(flag, name string) (string, []byte, error) {
+	if name == "-" {
+		b, err := io.ReadAll(a.env.Stdin)
+		if err != nil {
+			return "stdin", nil, usagef("%sstdin: %v", flag, err)
+		}
+		return "stdin", b, nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return name, nil, usagef("%s%v", flag, err)
+	}
+	return name, b, nil
+}

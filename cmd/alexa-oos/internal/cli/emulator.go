@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/spf13/cobra"
+)
+
+// DefaultEmulatorAddr is where "alexa-oos emulator" listens by default.
+const DefaultEmulatorAddr = "127.0.0.1:8934"
+
+func (a *app) emulatorCommand() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "emulator [--addr HOST:PORT] [--client-id ID --client-secret-file FILE]",
+		Short: "Serve the Alexa emulator: LWA tokens and both APIs",
+		Long: `Serve an emulator of Login with Amazon, the Proactive Events API and the
+Skill Messaging API until interrupted (SIGINT or SIGTERM), then shut down
+gracefully. It prints the endpoint and token URL, and the environment
+lines that point alexa-oos (or any client) at it, then one line per request
+on stderr (method, path, status; never a token).
+
+It validates requests with the same rules as the clients, requires a bearer
+token of the right scope, refuses a repeated referenceId (409) and answers
+202. For tooling it also serves, as JSON:
+
+  GET  ` + alexatest.AdminEvents + `    accepted events, by audience
+  GET  ` + alexatest.AdminMessages + `  accepted messages, by user
+  GET  ` + alexatest.AdminTokens + `    token requests (no secrets)
+  POST ` + alexatest.AdminReset + `     forget everything
+
+With --client-id and a secret (--client-secret-file FILE, or the
+ALEXA_CLIENT_SECRET environment variable: never a flag value) only those
+credentials are accepted; with neither, any non-empty pair is. Port 0 picks
+a free port. --timeout does not apply.`,
+		Example: `  alexa-oos emulator --addr 127.0.0.1:0
+  alexa-oos emulator --client-id amzn1.application-oa2-client.test --client-secret-file secret.txt`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+			creds, err := a.credentials()
+			if err != nil {
+				return err
+			}
+			switch {
+			case creds.ClientID != "" && creds.ClientSecret == "":
+				return usagef("emulator: a client id without a secret: give --client-secret-file FILE or %s too, or neither", EnvClientSecret)
+			case creds.ClientID == "" && creds.ClientSecret != "":
+				return usagef("emulator: a client secret without a client id: give --client-id or %s too, or neither", EnvClientID)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("emulator: %w", err)
+			}
+			return a.serveEmulator(cmd.Context(), ln, creds)
+		}),
+	}
+	cmd.Flags().StringVar(&addr, "addr", DefaultEmulatorAddr, "listen address; port 0 picks a free one")
+	return cmd
+}
+
+// serveEmulator serves the emulator on ln until ctx ends.
+func (a *app) serveEmulator(ctx context.Context, ln net.Listener, creds alexa.Credentials) error {
+	emu := alexatest.New(alexatest.Options{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken})
+	base := "http://" + clientAddr(ln.Addr())
+	tokenURL := base + alexatest.TokenPath
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+		a.warn("the emulator listens beyond this machine on %s; alexa-oos itself only talks plain http to loopback hosts", ln.Addr())
+	}
+
+	id := creds.ClientID
+	var secretLine string
+	switch {
+	case id == "":
+		id = alexatest.DefaultClientID
+		secretLine = "export " + EnvClientSecret + "=" + alexatest.DefaultClientSecret + "   # any non-empty id and secret are accepted"
+	case a.clientSecretFile != "":
+		abs, err := filepath.Abs(a.clientSecretFile)
+		if err != nil {
+			abs = a.clientSecretFile
+		}
+		secretLine = "export " + EnvClientSecret + "=\"$(cat " + shellQuote(abs) + ")\"   # or pass --client-secret-file " + shellQuote(abs)
+	default:
+		secretLine = "# " + EnvClientSecret + ": the same value this emulator was started with"
+	}
+	if a.json() {
+		a.printJSON(struct {
+			Endpoint string            `json:"endpoint"`
+			TokenURL string            `json:"token_url"`
+			ClientID string            `json:"client_id"`
+			Admin    map[string]string `json:"admin"`
+		}{base, tokenURL, id, map[string]string{
+			"events": base + alexatest.AdminEvents, "messages": base + alexatest.AdminMessages,
+			"tokens": base + alexatest.AdminTokens, "reset": base + alexatest.AdminReset,
+		}})
+	} else {
+		fmt.Fprintf(a.env.Stdout, `alexa-oos emulator listening on %s
+  endpoint:  %s
+  token URL: %s
+  admin:     GET %s, %s, %s; POST %s
+
+Point alexa-oos at it:
+  export %s=%s
+  export %s=%s
+  export %s=%s
+  %s
+
+Stop it with Ctrl-C.
+`, base, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
+			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine)
+	}
+
+	srv := &http.Server{
+		Handler:           logRequests(emu, a.env.Stderr),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("emulator: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	fmt.Fprintln(a.env.Stderr, "alexa-oos: emulator stopped")
+	return nil
+}
+
+// clientAddr is the address clients use for a listener: the loopback
+// address when it listens on every interface.
+func clientAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// logRequests logs one line per request to w: time, method, escaped path
+// (never the query or a header, so never a token), status and duration.
+func logRequests(next http.Handler, w io.Writer) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sr := &statusRecorder{ResponseWriter: rw}
+		defer func() {
+			status := sr.status
+			switch {
+			case sr.hijacked:
+				status = 0
+			case status == 0:
+				status = http.StatusOK
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(w, "%s %s %s %d %s\n", start.Format("15:04:05.000"), r.Method, r.URL.EscapedPath(), status, time.Since(start).Round(time.Microsecond))
+		}()
+		next.ServeHTTP(sr, r)
+	})
+}
+
+// statusRecorder remembers the status written through it.
+type statusRecorder struct {
+	http.ResponseWriter
+	status   int
+	hijacked bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Hijack lets the emulator's dropped-connection faults through.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	s.hijacked = true
+	return h.Hijack()
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

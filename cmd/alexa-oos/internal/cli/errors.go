@@ -1,0 +1,263 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/lwa"
+)
+
+// Kinds of failure, as the "kind" of a JSON error.
+const (
+	kindUsage             = "usage"
+	kindValidation        = "validation"
+	kindAPI               = "api"
+	kindThrottled         = "throttled"
+	kindDuplicate         = "duplicate"
+	kindUnauthorized      = "unauthorized"
+	kindNotFound          = "not_found"
+	kindNotificationLimit = "notification_limit"
+	kindToken             = "token"
+	kindNetwork           = "network"
+	kindTimeout           = "timeout"
+	kindInterrupted       = "interrupted"
+	kindFailed            = "failed"
+)
+
+// cliError is a classified failure: its exit status and what to print.
+type cliError struct {
+	code int
+	kind string
+	msg  string
+	hint string
+	// status is the HTTP status, when there was a response.
+	status int
+	// retryAfter is the server's Retry-After.
+	retryAfter time.Duration
+	// violations are printed one per line, each prefixed with subject.
+	violations []alexa.Violation
+	subject    string
+	// quiet means the command already printed its result; only the
+	// one-line summary msg goes to stderr.
+	quiet bool
+	err   error
+}
+
+func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.err }
+
+// usagef returns a usage error (exit 2).
+func usagef(format string, args ...any) *cliError {
+	return &cliError{code: ExitUsage, kind: kindUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidFile returns the error of a file that is not a request (exit 2).
+func invalidFile(name string, format string, args ...any) *cliError {
+	return &cliError{code: ExitUsage, kind: kindValidation, msg: name + ": " + fmt.Sprintf(format, args...)}
+}
+
+// about marks err as concerning subject (a file name, "message"), which
+// prefixes its violation lines.
+func about(subject string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *alexa.ValidationError
+	if errors.As(err, &ve) {
+		return &cliError{code: ExitUsage, kind: kindValidation, subject: subject, violations: ve.Violations,
+			msg: fmt.Sprintf("%s: %s, nothing sent", subject, problems(len(ve.Violations))), err: err}
+	}
+	return err
+}
+
+func problems(n int) string {
+	if n == 1 {
+		return "1 problem"
+	}
+	return fmt.Sprintf("%d problems", n)
+}
+
+// classify turns any error of a command into a *cliError.
+func (a *app) classify(err error) *cliError {
+	var (
+		ce *cliError
+		ve *alexa.ValidationError
+		ae *alexa.Error
+		le *lwa.Error
+		ie *alexa.InsecureURLError
+		te *alexa.TransportError
+	)
+	switch {
+	case errors.As(err, &ce):
+		return ce
+	case errors.As(err, &ve):
+		e := about("request", err).(*cliError)
+		if ve.Op != "" {
+			e.msg = ve.Op + ": invalid request, nothing sent"
+		}
+		return e
+	case errors.As(err, &ae):
+		return apiError(ae)
+	case errors.As(err, &le):
+		return tokenError(le)
+	case errors.As(err, &ie):
+		return &cliError{code: ExitUsage, kind: kindUsage, msg: ie.Error(), err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &cliError{code: ExitFailure, kind: kindTimeout, msg: err.Error(),
+			hint: fmt.Sprintf("the whole command, retries included, is bounded by --timeout (%s)", a.timeout), err: err}
+	case errors.Is(err, context.Canceled):
+		return &cliError{code: ExitFailure, kind: kindInterrupted, msg: "interrupted: " + err.Error(), err: err}
+	case errors.As(err, &te):
+		return &cliError{code: ExitFailure, kind: kindNetwork, msg: err.Error(), hint: networkHint(err), err: err}
+	}
+	return &cliError{code: ExitFailure, kind: kindFailed, msg: err.Error(), err: err}
+}
+
+// apiError describes an Alexa API error response.
+func apiError(e *alexa.Error) *cliError {
+	c := &cliError{code: ExitFailure, kind: kindAPI, status: e.StatusCode, retryAfter: e.RetryAfter, hint: e.Hint(), err: e}
+	var b strings.Builder
+	switch {
+	case errors.Is(e, alexa.ErrDuplicate):
+		c.kind = kindDuplicate
+		b.WriteString("duplicate referenceId: ")
+	case errors.Is(e, alexa.ErrThrottled):
+		c.kind = kindThrottled
+		b.WriteString("throttled: ")
+		if e.RetryAfter > 0 {
+			c.hint = fmt.Sprintf("Alexa asked to wait %s (Retry-After) before sending again", e.RetryAfter)
+		} else {
+			c.hint = "Alexa is throttling this skill; send less often"
+		}
+	case errors.Is(e, alexa.ErrUnauthorized):
+		c.kind = kindUnauthorized
+	case errors.Is(e, alexa.ErrNotFound):
+		c.kind = kindNotFound
+	case errors.Is(e, alexa.ErrNotificationLimit):
+		c.kind = kindNotificationLimit
+	}
+	if e.Op != "" {
+		b.WriteString(e.Op + ": ")
+	}
+	fmt.Fprintf(&b, "HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case e.Message != "" && e.Code != "":
+		fmt.Fprintf(&b, ": %s (code %s)", e.Message, e.Code)
+	case e.Message != "":
+		fmt.Fprintf(&b, ": %s", e.Message)
+	case len(e.Body) > 0:
+		fmt.Fprintf(&b, ": %s", oneLine(string(e.Body), 200))
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, "; Retry-After %s", e.RetryAfter)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	c.msg = b.String()
+	return c
+}
+
+// tokenError describes a refused token request.
+func tokenError(e *lwa.Error) *cliError {
+	c := &cliError{code: ExitFailure, kind: kindToken, status: e.StatusCode, retryAfter: e.RetryAfter, hint: e.Hint(), err: e}
+	switch {
+	case errors.Is(e, alexa.ErrUnauthorized):
+		c.kind = kindUnauthorized
+	case errors.Is(e, alexa.ErrThrottled):
+		c.kind = kindThrottled
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
+	}
+	if e.Description != "" {
+		b.WriteString(": " + e.Description)
+	}
+	if e.Code == "" && e.Description == "" && len(e.Body) > 0 {
+		b.WriteString(": " + oneLine(string(e.Body), 200))
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, "; Retry-After %s", e.RetryAfter)
+	}
+	c.msg = b.String()
+	return c
+}
+
+func networkHint(err error) string {
+	var (
+		ua  x509.UnknownAuthorityError
+		cve *tls.CertificateVerificationError
+	)
+	if errors.As(err, &ua) || errors.As(err, &cve) {
+		return "the server's certificate is not trusted by the system roots; set SSL_CERT_FILE to a PEM bundle that holds its CA"
+	}
+	return "check the endpoint and token URL and the network; HTTPS_PROXY and NO_PROXY are honoured"
+}
+
+// oneLine collapses s to one line of at most max bytes.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
+// jsonError is the -o json form of a failure.
+type jsonError struct {
+	Error             string            `json:"error"`
+	Kind              string            `json:"kind"`
+	Status            int               `json:"status,omitempty"`
+	RetryAfterSeconds int               `json:"retry_after_seconds,omitempty"`
+	Hint              string            `json:"hint,omitempty"`
+	Violations        []alexa.Violation `json:"violations,omitempty"`
+}
+
+// report prints a failure: one line on stderr (one per violation), and
+// with -o json the JSON error object on stdout.
+func (a *app) report(e *cliError) {
+	if e.quiet {
+		fmt.Fprintf(a.env.Stderr, "alexa-oos: %s\n", e.msg)
+		return
+	}
+	if a.json() {
+		a.printJSON(jsonError{Error: e.msg, Kind: e.kind, Status: e.status,
+			RetryAfterSeconds: int((e.retryAfter + time.Second - 1) / time.Second), Hint: e.hint, Violations: e.violations})
+	}
+	if len(e.violations) > 0 {
+		for _, v := range e.violations {
+			fmt.Fprintf(a.env.Stderr, "alexa-oos: %s: %s\n", e.subject, v)
+		}
+		return
+	}
+	line := e.msg
+	if e.hint != "" {
+		line += "; hint: " + e.hint
+	}
+	fmt.Fprintf(a.env.Stderr, "alexa-oos: %s\n", line)
+}
+
+// printJSON writes v as one line of JSON on stdout.
+func (a *app) printJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		fmt.Fprintf(a.env.Stderr, "alexa-oos: encoding the result: %v\n", err)
+		return
+	}
+	a.env.Stdout.Write(append(b, '\n'))
+}
+
+// warn prints a warning on stderr. Warnings never change the exit status.
+func (a *app) warn(format string, args ...any) {
+	fmt.Fprintf(a.env.Stderr, "alexa-oos: warning: "+format+"\n", args...)
+}
