@@ -1,0 +1,141 @@
+package bulk
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/messaging"
+	"github.com/alexa-oos/alexa/proactive"
+)
+
+// Kind says what a job sends.
+type Kind string
+
+// The two kinds of bulk job.
+const (
+	KindMessage   Kind = "message"
+	KindProactive Kind = "proactive"
+)
+
+// MessageLine is one line of a bulk message input:
+//
+//	{"userId": "amzn1.ask.account.X", "data": {"k": "v"}, "expiresAfterSeconds": 600}
+//
+// expiresAfterSeconds is optional (default 3600) and data defaults to {}.
+type MessageLine struct {
+	UserID              string          `json:"userId"`
+	Data                json.RawMessage `json:"data,omitempty"`
+	ExpiresAfterSeconds int             `json:"expiresAfterSeconds,omitempty"`
+}
+
+// ParseMessage reads and validates one line of a bulk message input. It
+// returns the userId and the message, its data compacted; or an
+// *alexa.ValidationError listing every problem (the userId is returned
+// when it could be read, to report with the error).
+func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) {
+	var w struct {
+		UserID              json.RawMessage `json:"userId"`
+		Data                json.RawMessage `json:"data"`
+		ExpiresAfterSeconds json.RawMessage `json:"expiresAfterSeconds"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return "", nil, notJSON(err)
+	}
+	var vs alexa.Violations
+	if len(w.UserID) > 0 && string(w.UserID) != "null" {
+		if json.Unmarshal(w.UserID, &userID) != nil {
+			vs.Add("userId", "must be a string", string(w.UserID))
+		}
+	}
+	m = &messaging.Message{}
+	if len(w.Data) > 0 {
+		m.Data = w.Data
+	}
+	if e := w.ExpiresAfterSeconds; len(e) > 0 && string(e) != "null" {
+		n, perr := strconv.Atoi(string(e))
+		switch {
+		case perr != nil:
+			vs.Add("expiresAfterSeconds", "must be a whole number of seconds", string(e))
+		case n == 0:
+			// Zero would mean the default to messaging.Encode; written
+			// out, it is out of range, as the API says.
+			vs.Add("expiresAfterSeconds", fmt.Sprintf("must be %d to %d", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds), 0)
+		default:
+			m.ExpiresAfterSeconds = n
+		}
+	}
+	enc, err := messaging.Encode(userID, m)
+	if err != nil {
+		var ve *alexa.ValidationError
+		if !errors.As(err, &ve) {
+			return userID, nil, err
+		}
+		for _, v := range ve.Violations {
+			if v.Field == "userId" && hasField(vs, "userId") {
+				continue // not a string: "is required" would say it again
+			}
+			vs = append(vs, v)
+		}
+	}
+	if err := vs.Err("messaging.Send"); err != nil {
+		return userID, nil, err
+	}
+	m.Data = enc.Data
+	m.ExpiresAfterSeconds = enc.ExpiresAfterSeconds
+	return userID, m, nil
+}
+
+func hasField(vs alexa.Violations, field string) bool {
+	for _, v := range vs {
+		if v.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseEvent reads one line of a bulk proactive input, a Proactive Events
+// request body as "proactive send" takes it, fills what it leaves out
+// (timestamp and expiryTime from now, referenceId with DeriveReferenceID
+// of the line) and validates it with rules. The error is an
+// *alexa.ValidationError; the request is returned with it when the line
+// was JSON, to report its referenceId and user.
+func ParseEvent(line int, data []byte, now time.Time, rules proactive.Rules) (*proactive.Request, error) {
+	req := new(proactive.Request)
+	if err := json.Unmarshal(data, req); err != nil {
+		return nil, notJSON(err)
+	}
+	req.Fill(now, DeriveReferenceID(line, data))
+	if err := rules.Validate(req); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// DeriveReferenceID returns the referenceId given to a bulk proactive line
+// that has none: the first 32 hex digits of SHA-256 over the line number
+// and the line (spaces around it ignored). A rerun of the same input sends
+// the same ids, so Alexa refuses what was already accepted (409) instead
+// of notifying twice; two identical lines are still two events. It passes
+// proactive.Rules.StrictReferenceID.
+func DeriveReferenceID(line int, data []byte) string {
+	h := sha256.New()
+	var n [24]byte
+	h.Write(strconv.AppendInt(n[:0], int64(line), 10))
+	h.Write([]byte{'\n'})
+	h.Write(bytes.TrimSpace(data))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// notJSON is the error of a line that is not a JSON object.
+func notJSON(err error) error {
+	return alexa.Violations{{Field: "line", Rule: "must be a JSON object: " + err.Error()}}.Err("bulk")
+}

@@ -1,0 +1,112 @@
+package bulk_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/bulk"
+	"github.com/alexa-oos/alexa/proactive"
+)
+
+func TestLineReader(t *testing.T) {
+	long := strings.Repeat("x", bulk.MaxLineBytes+1)
+	exact := strings.Repeat("y", bulk.MaxLineBytes)
+	input := "\xef\xbb\xbf{\"a\":1}\r\n\n   \n" + long + "\n  {\"b\":2}  \n" + exact + "\n{\"c\":3}"
+	for name, r := range map[string]io.Reader{
+		"whole":    strings.NewReader(input),
+		"one byte": iotest.OneByteReader(strings.NewReader(input)),
+	} {
+		lr := bulk.NewLineReader(r)
+		var got []bulk.Line
+		for {
+			l, err := lr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, l)
+		}
+		if len(got) != 5 {
+			t.Fatalf("%s: %d lines", name, len(got))
+		}
+		want := []struct {
+			n    int
+			data string
+			err  error
+		}{{1, `{"a":1}`, nil}, {4, "", bulk.ErrLineTooLong}, {5, `{"b":2}`, nil}, {6, exact, nil}, {7, `{"c":3}`, nil}}
+		for i, w := range want {
+			if got[i].N != w.n || string(got[i].Data) != w.data || !errors.Is(got[i].Err, w.err) {
+				t.Errorf("%s: line %d = {%d %.20q %v}, want {%d %.20q %v}", name, i, got[i].N, got[i].Data, got[i].Err, w.n, w.data, w.err)
+			}
+		}
+	}
+}
+
+func TestParseMessage(t *testing.T) {
+	user, m, err := bulk.ParseMessage([]byte(`{"userId": "u", "data": { "k" : "v" }}`))
+	if err != nil || user != "u" || string(m.Data.(json.RawMessage)) != `{"k":"v"}` || m.ExpiresAfterSeconds != 3600 {
+		t.Fatalf("%q %+v %v", user, m, err)
+	}
+	for line, fields := range map[string]string{
+		`{"userId": 5, "expiresAfterSeconds": "60"}`:   "userId expiresAfterSeconds",
+		`{"userId": "u", "expiresAfterSeconds": 0}`:    "expiresAfterSeconds",
+		`{"userId": "u", "data": [1]}`:                 "data",
+		`{"data": {}, "expiresAfterSeconds": 86401}`:   "userId expiresAfterSeconds",
+		`{"userId": "u", "expiresAfterSeconds": 60.5}`: "expiresAfterSeconds",
+		`{"userId": "u"`: "line",
+		`"u"`:            "line",
+	} {
+		_, _, err := bulk.ParseMessage([]byte(line))
+		var ve *alexa.ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s: %v", line, err)
+			continue
+		}
+		var got []string
+		for _, v := range ve.Violations {
+			got = append(got, v.Field)
+		}
+		if strings.Join(got, " ") != fields {
+			t.Errorf("%s: violations on %v, want %s: %v", line, got, fields, err)
+		}
+	}
+}
+
+func TestParseEvent(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	strict := proactive.DefaultRules
+	strict.StrictReferenceID = true
+	line := []byte(eventLine(3))
+	req, err := bulk.ParseEvent(3, line, now, strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := bulk.DeriveReferenceID(3, line)
+	if req.ReferenceID != id || len(id) != 32 || !req.Timestamp.Equal(now) || !req.ExpiryTime.Equal(now.Add(proactive.DefaultLifetime)) {
+		t.Errorf("filled %+v", req)
+	}
+	// The same line gives the same id, with or without surrounding
+	// spaces; another line number or content another.
+	if bulk.DeriveReferenceID(3, append([]byte("  "), line...)) != id || bulk.DeriveReferenceID(4, line) == id || bulk.DeriveReferenceID(3, []byte(eventLine(4))) == id {
+		t.Error("DeriveReferenceID is not a function of line number and content")
+	}
+	// A given referenceId is kept.
+	req, err = bulk.ParseEvent(3, []byte(strings.Replace(eventLine(3), `{"event"`, `{"referenceId": "mine-1", "event"`, 1)), now, proactive.DefaultRules)
+	if err != nil || req.ReferenceID != "mine-1" {
+		t.Errorf("%v %v", req, err)
+	}
+	if _, err := bulk.ParseEvent(1, []byte(`{"event": {"name": "AMAZON.MessageAlert.Activated"}}`), now, proactive.DefaultRules); err == nil {
+		t.Error("an event without payload or audience passed")
+	}
+	if _, err := bulk.ParseEvent(1, []byte(`nope`), now, proactive.DefaultRules); err == nil {
+		t.Error("not JSON passed")
+	}
+}

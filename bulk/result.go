@@ -1,0 +1,216 @@
+package bulk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/lwa"
+)
+
+// Status is what became of one item.
+type Status int
+
+// The statuses of an item. Sent, Duplicate and Skipped count as delivered.
+const (
+	// Sent: the API accepted the item (202).
+	Sent Status = iota + 1
+	// Duplicate: a proactive event Alexa already had, answered 409 to a
+	// retry (the earlier attempt had landed) or, in a resumed job, to the
+	// first attempt (an earlier run's send had landed).
+	Duplicate
+	// Failed: the API refused the item or could not be reached; Err says why.
+	Failed
+	// Invalid: the line is not JSON or breaks the API's rules; nothing
+	// was sent. Err is an *alexa.ValidationError.
+	Invalid
+	// Skipped: the journal says an earlier run delivered the item.
+	Skipped
+)
+
+var statusNames = [...]string{Sent: "sent", Duplicate: "duplicate", Failed: "failed", Invalid: "invalid", Skipped: "skipped"}
+
+func (s Status) String() string {
+	if s > 0 && int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// MarshalText writes the status's name.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a status's name.
+func (s *Status) UnmarshalText(b []byte) error {
+	for i, n := range statusNames {
+		if n != "" && n == string(b) {
+			*s = Status(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("bulk: unknown status %q", b)
+}
+
+// Delivered reports whether the status counts as delivered.
+func (s Status) Delivered() bool { return s == Sent || s == Duplicate || s == Skipped }
+
+// Result is the outcome of one input line.
+type Result struct {
+	// Line is the item's line number in the input, from 1.
+	Line   int
+	Status Status
+	// Err is why a Failed or Invalid item was not delivered: an
+	// *alexa.ValidationError, *alexa.Error, *alexa.TransportError,
+	// *lwa.Error or the context's error. Nil otherwise.
+	Err error
+	// Attempts is how many HTTP attempts were made (0 when none).
+	Attempts int
+	// UserID is the item's user, when it could be read.
+	UserID string
+	// ReferenceID is a proactive event's referenceId, filled or given.
+	ReferenceID string
+	// Input is the line as read. It must not be modified.
+	Input []byte
+}
+
+// Reason classifies a failure for the summary: the HTTP status as text
+// ("429", "500", …), "invalid", "transport", "token" (the LWA token
+// request failed), "canceled", or "error".
+func (r Result) Reason() string {
+	if r.Status == Invalid {
+		return "invalid"
+	}
+	return Reason(r.Err)
+}
+
+// Reason classifies err as Result.Reason does; "" for nil.
+func Reason(err error) string {
+	var (
+		ae *alexa.Error
+		te *alexa.TransportError
+		le *lwa.Error
+		ve *alexa.ValidationError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ve):
+		return "invalid"
+	case errors.As(err, &ae):
+		return strconv.Itoa(ae.StatusCode)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "canceled"
+	case errors.As(err, &le):
+		return "token"
+	case errors.As(err, &te):
+		return "transport"
+	}
+	return "error"
+}
+
+// MarshalJSON writes the result as one JSON object, for -o json output:
+// {"line","status","reason","error","attempts","userId","referenceId"}.
+func (r Result) MarshalJSON() ([]byte, error) {
+	v := struct {
+		Line        int    `json:"line"`
+		Status      Status `json:"status"`
+		Reason      string `json:"reason,omitempty"`
+		Error       string `json:"error,omitempty"`
+		Attempts    int    `json:"attempts"`
+		UserID      string `json:"userId,omitempty"`
+		ReferenceID string `json:"referenceId,omitempty"`
+	}{Line: r.Line, Status: r.Status, Attempts: r.Attempts, UserID: r.UserID, ReferenceID: r.ReferenceID}
+	if r.Err != nil {
+		v.Reason, v.Error = r.Reason(), r.Err.Error()
+	}
+	return json.Marshal(v)
+}
+
+// Summary counts the results of a job.
+type Summary struct {
+	Kind Kind `json:"kind"`
+	// Read is how many lines have a result (blank lines are not items).
+	// Lines read but not sent when the job was stopped are not counted.
+	Read int `json:"read"`
+	// Sent, Duplicates, Skipped, Failed and Invalid count results by status.
+	Sent       int `json:"sent"`
+	Duplicates int `json:"duplicates"`
+	Skipped    int `json:"skipped"`
+	Failed     int `json:"failed"`
+	Invalid    int `json:"invalid"`
+	// Reasons counts the Failed and Invalid items by Reason.
+	Reasons map[string]int `json:"reasons"`
+	// Retried is how many retries were made; Throttled how many calls
+	// were answered 429.
+	Retried   int `json:"retried"`
+	Throttled int `json:"throttled"`
+	// Resumed is true when a journal from an earlier run was used.
+	Resumed bool `json:"resumed"`
+	// Complete is true when the whole input was read and every line has
+	// a result: the job was not interrupted.
+	Complete bool `json:"complete"`
+	// Elapsed is the job's duration.
+	Elapsed time.Duration `json:"-"`
+}
+
+// Delivered returns how many items count as delivered: sent, duplicates
+// and skipped.
+func (s *Summary) Delivered() int { return s.Sent + s.Duplicates + s.Skipped }
+
+// AllDelivered reports whether the job ran to the end and every item was
+// delivered: the condition for exit status 0.
+func (s *Summary) AllDelivered() bool {
+	return s.Complete && s.Failed == 0 && s.Invalid == 0 && s.Delivered() == s.Read
+}
+
+// Rate returns the achieved rate: items sent or found duplicate per
+// second of Elapsed (skipped items cost nothing and are not counted).
+func (s *Summary) Rate() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Sent+s.Duplicates) / s.Elapsed.Seconds()
+}
+
+// MarshalJSON adds elapsedSeconds, rate and allDelivered to the fields.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary
+	reasons := s.Reasons
+	if reasons == nil {
+		reasons = map[string]int{}
+	}
+	p := plain(s)
+	p.Reasons = reasons
+	return json.Marshal(struct {
+		plain
+		ElapsedSeconds float64 `json:"elapsedSeconds"`
+		Rate           float64 `json:"rate"`
+		AllDelivered   bool    `json:"allDelivered"`
+	}{p, s.Elapsed.Seconds(), s.Rate(), s.AllDelivered()})
+}
+
+// String renders the summary as a few lines of text.
+func (s *Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "read %d, delivered %d (sent %d, duplicates %d, skipped %d), failed %d, invalid %d\n",
+		s.Read, s.Delivered(), s.Sent, s.Duplicates, s.Skipped, s.Failed, s.Invalid)
+	if len(s.Reasons) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(s.Reasons)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, s.Reasons[k]))
+		}
+		fmt.Fprintf(&b, "not delivered by reason: %s\n", strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(&b, "retried %d, throttled %d, elapsed %s, rate %.1f/s", s.Retried, s.Throttled, s.Elapsed.Round(time.Millisecond), s.Rate())
+	if !s.Complete {
+		b.WriteString(", interrupted")
+	}
+	return b.String()
+}
