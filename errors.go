@@ -60,9 +60,9 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	switch {
 	case e.Message != "" && e.Code != "":
-		fmt.Fprintf(&b, ": %s (code %s)", e.Message, e.Code)
+		fmt.Fprintf(&b, ": %s (code %s)", snippet([]byte(e.Message)), snippet([]byte(e.Code)))
 	case e.Message != "":
-		fmt.Fprintf(&b, ": %s", e.Message)
+		fmt.Fprintf(&b, ": %s", snippet([]byte(e.Message)))
 	case len(e.Body) > 0:
 		fmt.Fprintf(&b, ": %s", snippet(e.Body))
 	}
@@ -121,7 +121,7 @@ func (e *Error) Retryable() bool {
 
 // snippet returns the start of a body as one printable line.
 func snippet(body []byte) string {
-	const max = 200
+	const max = 500
 	s := body
 	if len(s) > max {
 		s = s[:max]

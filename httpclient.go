@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -93,7 +94,7 @@ func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 // IsLoopback reports whether host (a name or an address, without port)
 // is a loopback host.
 func IsLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -65,7 +65,11 @@ func (p *RetryPolicy) Backoff(attempt int, retryAfter time.Duration) (wait time.
 	if max <= 0 {
 		max = DefaultRetryPolicy.MaxDelay
 	}
-	d := base << min(attempt-1, 20)
+	shift := min(attempt-1, 20)
+	if shift < 0 {
+		shift = 0
+	}
+	d := base << shift
 	if d > max || d <= 0 {
 		d = max
 	}

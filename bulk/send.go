@@ -172,10 +172,7 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 	// Tokens come from the caller's client, outside the gate: LWA's
 	// limits are not the API's, and a token fetch must not wait behind
 	// the calls that need it.
-	cfg = cfg.WithDefaults()
-	if cfg.Tokens == nil {
-		cfg.Tokens = lwa.NewProvider(cfg)
-	}
+	cfg = lwa.Configure(cfg)
 	cfg.HTTPClient = &gatedClient{next: cfg.HTTPClient, e: e}
 	policy := *cfg.Retry
 	prev := policy.OnRetry

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -233,7 +234,13 @@ func (p *Provider) exchange(ctx context.Context, scope string) (*oauth2.Token, e
 	// Expiry counts from the request's start, so clock skew and a slow
 	// response can only make the token look older than it is.
 	life := time.Duration(t.ExpiresIn) * time.Second
-	if t.ExpiresIn <= 0 {
+	if t.ExpiresIn == 0 && !t.Expiry.IsZero() {
+		// The client-credentials grant of x/oauth2 (and any form-encoded
+		// answer) leaves ExpiresIn unset and gives only Expiry, counted
+		// from the response's arrival.
+		life = time.Until(t.Expiry)
+	}
+	if life <= 0 {
 		life = DefaultLifetime
 	}
 	t.Expiry = start.Add(life)
@@ -292,7 +299,23 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	r.status = resp.StatusCode
+	resp.Body = &bodyRecorder{ReadCloser: resp.Body, r: r}
 	return resp, nil
+}
+
+// bodyRecorder remembers a failure reading the body (a connection dropped
+// mid-response), which x/oauth2 reports as untyped text.
+type bodyRecorder struct {
+	io.ReadCloser
+	r *recorder
+}
+
+func (b *bodyRecorder) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.r.err = err
+	}
+	return n, err
 }
 
 // StaticToken is a TokenProvider that always returns token, for callers
@@ -310,3 +333,6 @@ func (StaticToken) String() string { return "[redacted]" }
 
 // GoString hides the token.
 func (StaticToken) GoString() string { return "lwa.StaticToken([redacted])" }
+
+// MarshalJSON hides the token, so a Config holding it can be logged as JSON.
+func (StaticToken) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }

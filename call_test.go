@@ -1,0 +1,634 @@
+package alexa_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/google/go-cmp/cmp"
+)
+
+// setup starts a test server with a fresh mux (a fresh URL, so the
+// process-wide LWA token cache never leaks between tests) and returns the
+// mux and a Config pointing at it: API and token endpoint on the server,
+// the default HTTP client, and a retry policy with millisecond backoff.
+// Tokens is a stubTokens.
+func setup(t *testing.T) (*http.ServeMux, alexa.Config, *stubTokens) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	client := alexa.NewHTTPClient(alexa.HTTPOptions{})
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		srv.Close()
+	})
+	tokens := &stubTokens{}
+	cfg := alexa.Config{
+		Endpoint:    srv.URL,
+		TokenURL:    srv.URL + "/auth/o2/token",
+		Credentials: alexa.Credentials{ClientID: visibleID, ClientSecret: hiddenSecret + "/" + t.Name()},
+		HTTPClient:  client,
+		Retry:       fastRetry(3),
+		Tokens:      tokens,
+	}
+	return mux, cfg, tokens
+}
+
+// fastRetry is the default policy with millisecond backoff.
+func fastRetry(attempts int) *alexa.RetryPolicy {
+	return &alexa.RetryPolicy{MaxAttempts: attempts, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxRetryAfter: time.Minute}
+}
+
+// stubTokens is a TokenProvider handing out "Atza|bearer-N", a new N after
+// each invalidation of the current token.
+type stubTokens struct {
+	mu          sync.Mutex
+	n           int
+	current     string
+	calls       int
+	invalidated []string
+	err         error
+}
+
+func (s *stubTokens) Token(ctx context.Context, scope string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.err != nil {
+		return "", s.err
+	}
+	if s.current == "" {
+		s.n++
+		s.current = fmt.Sprintf("Atza|bearer-%d", s.n)
+	}
+	return s.current, nil
+}
+
+func (s *stubTokens) Invalidate(scope, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.invalidated = append(s.invalidated, token)
+	if token == s.current {
+		s.current = ""
+	}
+}
+
+func (s *stubTokens) stats() (calls int, invalidated []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls, append([]string(nil), s.invalidated...)
+}
+
+// seen is one request as the server saw it.
+type seen struct {
+	Method, Path, Auth, ContentType, Accept, UserAgent, Body string
+	At                                                       time.Time
+}
+
+// script answers the n-th request (0-based) with responses[n], repeating
+// the last one, and records every request.
+type script struct {
+	mu        sync.Mutex
+	requests  []seen
+	responses []func(w http.ResponseWriter)
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	n := len(s.requests)
+	s.requests = append(s.requests, seen{
+		Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization"),
+		ContentType: r.Header.Get("Content-Type"), Accept: r.Header.Get("Accept"),
+		UserAgent: r.Header.Get("User-Agent"), Body: string(body), At: time.Now(),
+	})
+	respond := s.responses[min(n, len(s.responses)-1)]
+	s.mu.Unlock()
+	respond(w)
+}
+
+func (s *script) seen() []seen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]seen(nil), s.requests...)
+}
+
+// status answers with code, the headers in kv pairs, and body.
+func status(code int, body string, kv ...string) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i < len(kv); i += 2 {
+			w.Header().Set(kv[i], kv[i+1])
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}
+}
+
+const testPath = "/v1/skillmessages/users/amzn1.ask.account.X"
+
+func serve(mux *http.ServeMux, responses ...func(w http.ResponseWriter)) *script {
+	s := &script{responses: responses}
+	mux.Handle(testPath, s)
+	return s
+}
+
+func request() *alexa.Request {
+	return &alexa.Request{Op: "test.Send", Method: http.MethodPost, Path: testPath, Scope: "alexa:skill_messaging", Body: []byte(`{"data":{"k":"v"}}`)}
+}
+
+func TestCallerSuccess(t *testing.T) {
+	mux, cfg, tokens := setup(t)
+	cfg.UserAgentSuffix = "my-skill/1.2"
+	s := serve(mux, status(http.StatusAccepted, `{"ok":true}`, "X-Amzn-RequestId", "req-1"))
+
+	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if resp.StatusCode != 202 || resp.Attempts != 1 || string(resp.Body) != `{"ok":true}` || resp.Header.Get("X-Amzn-RequestId") != "req-1" {
+		t.Errorf("Response = %+v", resp)
+	}
+	got := s.seen()
+	if len(got) != 1 {
+		t.Fatalf("server got %d requests, want 1", len(got))
+	}
+	want := seen{
+		Method: "POST", Path: testPath, Auth: "Bearer Atza|bearer-1",
+		ContentType: "application/json", Accept: "application/json",
+		UserAgent: "alexa-oos-go/" + alexa.Version + " go/" + runtime.Version() + " my-skill/1.2",
+		Body:      `{"data":{"k":"v"}}`, At: got[0].At,
+	}
+	if diff := cmp.Diff(want, got[0]); diff != "" {
+		t.Errorf("request (-want +got):\n%s", diff)
+	}
+	if calls, _ := tokens.stats(); calls != 1 {
+		t.Errorf("Token called %d times, want 1", calls)
+	}
+}
+
+func TestCallerWithoutBody(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	s := serve(mux, status(http.StatusOK, ""))
+	r := request()
+	r.Method, r.Body = http.MethodDelete, nil
+	if _, err := alexa.NewCaller(cfg).Do(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.seen()[0]; got.ContentType != "" || got.Body != "" || got.Method != "DELETE" {
+		t.Errorf("request without body: %+v", got)
+	}
+}
+
+func TestCallerEndpointTrailingSlash(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	cfg.Endpoint += "/"
+	s := serve(mux, status(http.StatusAccepted, ""))
+	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.seen()[0].Path; got != testPath {
+		t.Errorf("path = %q, want %q", got, testPath)
+	}
+}
+
+func TestCallerNeedsTokens(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("NewCaller without Tokens did not panic")
+		}
+	}()
+	alexa.NewCaller(alexa.Config{})
+}
+
+func TestCallerRetriesServerErrors(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	var retries atomic.Int32
+	cfg.Retry.OnRetry = func(int, error, time.Duration) { retries.Add(1) }
+	s := serve(mux, status(500, ""), status(500, ""), status(202, ""))
+	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if resp.Attempts != 3 || resp.StatusCode != 202 {
+		t.Errorf("Response = %+v, want 202 after 3 attempts", resp)
+	}
+	got := s.seen()
+	if len(got) != 3 || retries.Load() != 2 {
+		t.Fatalf("server got %d requests and OnRetry %d calls, want 3 and 2", len(got), retries.Load())
+	}
+	for i, r := range got {
+		if r.Body != `{"data":{"k":"v"}}` {
+			t.Errorf("attempt %d sent body %q: the body must be resent whole", i+1, r.Body)
+		}
+	}
+}
+
+func TestCallerGivesUp(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	s := serve(mux, status(500, `{"code":"INTERNAL","message":"oops"}`))
+	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	var ae *alexa.Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v (%T), want *alexa.Error", err, err)
+	}
+	if ae.StatusCode != 500 || ae.Attempts != 3 || ae.Code != "INTERNAL" || ae.Message != "oops" || ae.Op != "test.Send" {
+		t.Errorf("Error = %+v", ae)
+	}
+	if n := len(s.seen()); n != 3 {
+		t.Errorf("server got %d requests, want 3", n)
+	}
+}
+
+func TestCallerNoRetry(t *testing.T) {
+	for _, code := range []int{429, 500, 503} {
+		mux, cfg, _ := setup(t)
+		cfg.Retry = alexa.NoRetry
+		s := serve(mux, status(code, ""))
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		var ae *alexa.Error
+		if !errors.As(err, &ae) || ae.StatusCode != code || ae.Attempts != 1 {
+			t.Errorf("HTTP %d with NoRetry: err = %v", code, err)
+		}
+		if n := len(s.seen()); n != 1 {
+			t.Errorf("HTTP %d with NoRetry: server got %d requests, want 1", code, n)
+		}
+	}
+}
+
+func TestCallerPermanentErrorsNotRetried(t *testing.T) {
+	for _, code := range []int{400, 404, 409, 413, 432} {
+		mux, cfg, _ := setup(t)
+		s := serve(mux, status(code, `{"code":"X","message":"no"}`))
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		var ae *alexa.Error
+		if !errors.As(err, &ae) || ae.StatusCode != code || ae.Attempts != 1 {
+			t.Errorf("HTTP %d: err = %v", code, err)
+		}
+		if n := len(s.seen()); n != 1 {
+			t.Errorf("HTTP %d: server got %d requests, want 1", code, n)
+		}
+	}
+}
+
+func TestCallerHonoursRetryAfter(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	var waits []time.Duration
+	cfg.Retry.OnRetry = func(_ int, _ error, wait time.Duration) { waits = append(waits, wait) }
+	s := serve(mux, status(429, "", "Retry-After", "1"), status(202, ""))
+	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if resp.Attempts != 2 {
+		t.Errorf("Attempts = %d, want 2", resp.Attempts)
+	}
+	got := s.seen()
+	if len(got) != 2 {
+		t.Fatalf("server got %d requests, want 2", len(got))
+	}
+	if gap := got[1].At.Sub(got[0].At); gap < time.Second {
+		t.Errorf("retry arrived %v after the 429, want at least the Retry-After of 1s", gap)
+	}
+	if len(waits) != 1 || waits[0] != time.Second {
+		t.Errorf("OnRetry waits = %v, want [1s]", waits)
+	}
+}
+
+func TestCallerRetryAfterBeyondDeadline(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	s := serve(mux, status(429, `{"message":"slow down"}`, "Retry-After", "30"), status(202, ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	if ctx.Err() != nil {
+		t.Fatal("Do waited until the deadline instead of returning at once")
+	}
+	var ae *alexa.Error
+	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter != 30*time.Second || ae.Attempts != 1 {
+		t.Fatalf("err = %v, want the 429 *alexa.Error with RetryAfter 30s", err)
+	}
+	if !errors.Is(err, alexa.ErrThrottled) {
+		t.Error("errors.Is(err, ErrThrottled) = false")
+	}
+	if n := len(s.seen()); n != 1 {
+		t.Errorf("server got %d requests, want 1", n)
+	}
+}
+
+func TestCallerRetryAfterBeyondMaxRetryAfter(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	cfg.Retry.MaxRetryAfter = 5 * time.Second
+	s := serve(mux, status(429, "", "Retry-After", "3600"), status(202, ""))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	var ae *alexa.Error
+	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter != time.Hour {
+		t.Fatalf("err = %v, want the 429 *alexa.Error with RetryAfter 1h", err)
+	}
+	if n := len(s.seen()); n != 1 {
+		t.Errorf("server got %d requests, want 1", n)
+	}
+}
+
+func TestCallerReauthenticatesOnce(t *testing.T) {
+	for _, code := range []int{401, 403} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			mux, cfg, tokens := setup(t)
+			s := serve(mux, status(code, `{"message":"Invalid token"}`), status(202, ""))
+			resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+			if err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			if resp.Attempts != 2 {
+				t.Errorf("Attempts = %d, want 2", resp.Attempts)
+			}
+			got := s.seen()
+			if len(got) != 2 || got[0].Auth != "Bearer Atza|bearer-1" || got[1].Auth != "Bearer Atza|bearer-2" {
+				t.Fatalf("requests = %+v, want bearer-1 then a fresh bearer-2", got)
+			}
+			calls, inv := tokens.stats()
+			if calls != 2 || len(inv) != 1 || inv[0] != "Atza|bearer-1" {
+				t.Errorf("Token called %d times, invalidated %q; want 2 and [Atza|bearer-1]", calls, inv)
+			}
+		})
+	}
+}
+
+func TestCallerRefusedTwice(t *testing.T) {
+	mux, cfg, tokens := setup(t)
+	s := serve(mux, status(403, `{"message":"Request is not authorized."}`))
+	// A deadline turns an endless re-authentication loop into a failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	var ae *alexa.Error
+	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Attempts != 2 {
+		t.Fatalf("err = %v, want *alexa.Error 403 after 2 attempts", err)
+	}
+	if !errors.Is(err, alexa.ErrUnauthorized) {
+		t.Error("errors.Is(err, ErrUnauthorized) = false")
+	}
+	if n := len(s.seen()); n != 2 {
+		t.Errorf("server got %d requests, want exactly 2", n)
+	}
+	if _, inv := tokens.stats(); len(inv) != 1 {
+		t.Errorf("Invalidate called %d times, want 1", len(inv))
+	}
+	if !strings.Contains(err.Error(), "permission") {
+		t.Errorf("Error() = %q, want a hint about the permission", err)
+	}
+}
+
+func TestCallerReauthDoesNotUseRetryBudget(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	cfg.Retry = fastRetry(2)
+	s := serve(mux, status(401, ""), status(503, ""), status(202, ""))
+	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if resp.Attempts != 3 || len(s.seen()) != 3 {
+		t.Errorf("Attempts = %d, requests = %d; want 3 and 3", resp.Attempts, len(s.seen()))
+	}
+}
+
+func TestCallerHTMLErrorBody(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	const page = `<html><body>Forbidden</body></html>`
+	serve(mux, status(403, page, "Content-Type", "text/html"))
+	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	var ae *alexa.Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v (%T), want *alexa.Error", err, err)
+	}
+	if ae.StatusCode != 403 || string(ae.Body) != page || ae.Code != "" || ae.Message != "" || ae.Header.Get("Content-Type") != "text/html" {
+		t.Errorf("Error = %+v", ae)
+	}
+	if !strings.Contains(ae.Error(), page) {
+		t.Errorf("Error() = %q, want the page in the message", ae.Error())
+	}
+}
+
+func TestCallerDecodesErrorCodes(t *testing.T) {
+	for _, tt := range []struct{ body, code string }{
+		{`{"code": 400, "message":"x"}`, "400"},
+		{`{"code":"INVALID","message":"x"}`, "INVALID"},
+	} {
+		mux, cfg, _ := setup(t)
+		serve(mux, status(400, tt.body, "Content-Type", "application/json"))
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		var ae *alexa.Error
+		if !errors.As(err, &ae) {
+			t.Fatalf("err = %v (%T), want *alexa.Error", err, err)
+		}
+		want := errFields{Op: "test.Send", StatusCode: 400, Code: tt.code, Message: "x", Body: tt.body}
+		if diff := cmp.Diff(want, fieldsOf(ae)); diff != "" {
+			t.Errorf("body %s (-want +got):\n%s", tt.body, diff)
+		}
+	}
+}
+
+func TestCallerSentinels(t *testing.T) {
+	for code, sentinel := range map[int]error{
+		429: alexa.ErrThrottled,
+		409: alexa.ErrDuplicate,
+		432: alexa.ErrNotificationLimit,
+		401: alexa.ErrUnauthorized,
+		403: alexa.ErrUnauthorized,
+		404: alexa.ErrNotFound,
+	} {
+		mux, cfg, _ := setup(t)
+		cfg.Retry = alexa.NoRetry
+		serve(mux, status(code, `{"code":"X","message":"m"}`))
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		if !errors.Is(err, sentinel) {
+			t.Errorf("HTTP %d: errors.Is(%v, %v) = false", code, err, sentinel)
+		}
+	}
+}
+
+func TestCallerTransportError(t *testing.T) {
+	t.Run("connection refused", func(t *testing.T) {
+		_, cfg, _ := setup(t)
+		dead := httptest.NewServer(http.NotFoundHandler())
+		dead.Close()
+		cfg.Endpoint = dead.URL
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		checkTransportError(t, err, dead.URL+testPath, 3)
+	})
+
+	t.Run("connection dropped before the response", func(t *testing.T) {
+		mux, cfg, _ := setup(t)
+		var n atomic.Int32
+		mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		})
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		checkTransportError(t, err, cfg.Endpoint+testPath, 3)
+		if n.Load() < 3 {
+			t.Errorf("server got %d requests, want the transport failure retried (3)", n.Load())
+		}
+	})
+
+	t.Run("connection dropped in the body", func(t *testing.T) {
+		mux, cfg, _ := setup(t)
+		cfg.Retry = alexa.NoRetry
+		mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			writeTruncated(buf)
+		})
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		checkTransportError(t, err, cfg.Endpoint+testPath, 1)
+	})
+
+	t.Run("plain http to a remote host", func(t *testing.T) {
+		_, cfg, tokens := setup(t)
+		cfg.Endpoint = "http://example.invalid"
+		cfg.Retry = alexa.NoRetry
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		checkTransportError(t, err, "http://example.invalid"+testPath, 1)
+		var ie *alexa.InsecureURLError
+		if !errors.As(err, &ie) {
+			t.Errorf("err = %v, want it to wrap *alexa.InsecureURLError", err)
+		}
+		if calls, _ := tokens.stats(); calls != 1 {
+			t.Errorf("Token called %d times", calls)
+		}
+	})
+}
+
+// writeTruncated writes a 200 response promising 100 bytes and sends 10.
+func writeTruncated(buf *bufio.ReadWriter) {
+	buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+	buf.WriteString(`{"access_`)
+	buf.Flush()
+}
+
+func checkTransportError(t *testing.T, err error, url string, attempts int) {
+	t.Helper()
+	var te *alexa.TransportError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v (%T), want *alexa.TransportError", err, err)
+	}
+	if te.Op != "test.Send" || te.Method != "POST" || te.URL != url || te.Attempts != attempts || te.Err == nil {
+		t.Errorf("TransportError = %+v, want Op test.Send, POST %s, %d attempts", te, url, attempts)
+	}
+	var ae *alexa.Error
+	if errors.As(err, &ae) {
+		t.Errorf("a transport failure matched *alexa.Error %+v", ae)
+	}
+}
+
+func TestCallerCancelled(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	arrived, done := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		close(arrived)
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want it to wrap context.Canceled", err)
+	}
+	var ae *alexa.Error
+	if errors.As(err, &ae) {
+		t.Errorf("a cancelled call matched *alexa.Error %+v", ae)
+	}
+}
+
+func TestCallerTokenError(t *testing.T) {
+	mux, cfg, tokens := setup(t)
+	tokens.err = &alexa.ValidationError{Op: "lwa.Token", Violations: []alexa.Violation{{Field: "clientSecret", Rule: "is required"}}}
+	s := serve(mux, status(202, ""))
+	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	var ve *alexa.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want the token provider's error", err)
+	}
+	if n := len(s.seen()); n != 0 {
+		t.Errorf("server got %d requests without a token", n)
+	}
+}
+
+func TestCallerLogsNoSecrets(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	var buf bytes.Buffer
+	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	serve(mux, status(500, `{"message":"oops"}`), status(401, ""), status(202, ""))
+	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A transport failure is logged too.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	cfg.Endpoint = dead.URL
+	cfg.Retry = fastRetry(2)
+	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err == nil {
+		t.Fatal("call to a closed server succeeded")
+	}
+
+	out := buf.String()
+	for _, want := range []string{`"alexa: http"`, `"alexa: retrying"`, `"status":500`, `"status":202`, `"op":"test.Send"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"Atza|", "bearer-", "Bearer", hiddenSecret} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains %q:\n%s", secret, out)
+		}
+	}
+}
+
+func TestCallerConfigDefaults(t *testing.T) {
+	c := alexa.NewCaller(alexa.Config{Tokens: &stubTokens{}}).Config()
+	if c.Endpoint != alexa.EndpointNA || c.TokenURL != alexa.DefaultTokenURL || c.HTTPClient == nil || c.Codec == nil ||
+		c.Retry == nil || c.Retry.MaxAttempts != 3 || c.Logger == nil || c.RefreshMargin != alexa.DefaultRefreshMargin {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	if ct := c.Codec.ContentType(); ct != "application/json" {
+		t.Errorf("default codec content type = %q", ct)
+	}
+}
+
+func TestCallerDefaultHTTPClientAllowsLoopback(t *testing.T) {
+	mux, cfg, _ := setup(t)
+	cfg.HTTPClient = nil // the package's default client
+	serve(mux, status(202, ""))
+	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err != nil {
+		t.Fatalf("default client to %s: %v", cfg.Endpoint, err)
+	}
+}
