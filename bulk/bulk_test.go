@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"os"
@@ -490,5 +491,28 @@ func TestReasonAndSummaryJSON(t *testing.T) {
 	}
 	if !strings.Contains(s.String(), "500 1") {
 		t.Errorf("%s", s.String())
+	}
+}
+
+// A deadline stops a rate-limited job as cancelled; items are not failed
+// one by one because their turn would come after it.
+func TestRateLimitedJobStopsAtDeadline(t *testing.T) {
+	srv := alexatest.NewServer(alexatest.Options{})
+	defer srv.Close()
+	var in strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&in, `{"userId":"u%d","data":{}}`+"\n", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	sum, err := bulk.SendMessages(ctx, srv.Config(), strings.NewReader(in.String()), bulk.Options{Rate: 50, Concurrency: 4})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if sum.Reasons["transport"] != 0 || sum.Complete {
+		t.Errorf("summary %+v: want no transport failures and an incomplete job", sum)
+	}
+	if got := len(srv.Messages()); got != sum.Sent {
+		t.Errorf("emulator has %d messages, summary says %d sent", got, sum.Sent)
 	}
 }

@@ -222,8 +222,19 @@ func (e *engine) gate(ctx context.Context) error {
 		if e.limiter == nil || pass > 0 {
 			return nil
 		}
-		if err := e.limiter.Wait(ctx); err != nil {
-			return err
+		// Reserve and wait rather than limiter.Wait, which fails at once
+		// when the turn comes after ctx's deadline: the job should run
+		// until the deadline, then stop as cancelled.
+		r := e.limiter.Reserve()
+		if d := r.Delay(); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				r.Cancel()
+				return ctx.Err()
+			}
 		}
 		// A throttle may have begun while this request waited for its
 		// turn: honour it too (once; the turn is not taken again).

@@ -48,8 +48,11 @@ func (c *Client) Send(ctx context.Context, userID string, m *Message) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	body, err := c.caller.Config().Codec.Marshal(e)
-	if err != nil {
+	var body []byte
+	if _, isJSON := c.caller.Config().Codec.(alexa.JSONCodec); isJSON {
+		// The data is already compact JSON: no second encoding pass.
+		body = e.AppendJSON(make([]byte, 0, len(e.Data)+48))
+	} else if body, err = c.caller.Config().Codec.Marshal(e); err != nil {
 		return nil, err
 	}
 	resp, err := c.caller.Do(ctx, &alexa.Request{Op: "messaging.Send", Method: http.MethodPost, Path: Path(userID), Scope: Scope, Body: body})

@@ -105,3 +105,20 @@ func TestNotFoundAndThrottled(t *testing.T) {
 		t.Errorf("err = %#v, want one throttled attempt", err)
 	}
 }
+
+// The hand-built body is byte for byte what encoding/json makes of it.
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	for _, d := range []any{nil, map[string]string{"a": "b \"q\""}, json.RawMessage(`{"x":[1,2,{"y":null}]}`)} {
+		e, err := messaging.Encode("u", &messaging.Message{Data: d, ExpiresAfterSeconds: 120})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(e)
+		if got := e.AppendJSON(nil); string(got) != string(want) {
+			t.Errorf("AppendJSON = %s, want %s", got, want)
+		}
+	}
+	if _, err := messaging.Encode("u", &messaging.Message{Data: json.RawMessage(`{"a":}`)}); err == nil {
+		t.Error("invalid compact JSON accepted")
+	}
+}

@@ -3,7 +3,9 @@ package messaging
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/alexa-oos/alexa"
 )
@@ -115,9 +117,27 @@ func encodeData(data any) (json.RawMessage, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return emptyObject, nil
 	}
+	if bytes.IndexAny(raw, " \t\r\n") < 0 {
+		// Already compact (as Encode's own output is): validate only,
+		// without copying.
+		if !json.Valid(raw) {
+			return nil, errors.New("invalid JSON")
+		}
+		return raw, nil
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// AppendJSON appends the message body as the API takes it:
+// {"data":...,"expiresAfterSeconds":N}.
+func (e *Encoded) AppendJSON(b []byte) []byte {
+	b = append(b, `{"data":`...)
+	b = append(b, e.Data...)
+	b = append(b, `,"expiresAfterSeconds":`...)
+	b = strconv.AppendInt(b, int64(e.ExpiresAfterSeconds), 10)
+	return append(b, '}')
 }

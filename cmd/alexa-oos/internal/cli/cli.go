@@ -137,8 +137,8 @@ Where requests go:
   ALEXA_API_ENDPOINT   or --endpoint URL, or --region NA|EU|FE   (default NA)
   ALEXA_TOKEN_URL      or --token-url URL   (default ` + alexa.DefaultTokenURL + `)
 
-With no credentials and no endpoint or token URL at all, "send" and "token"
-start the built-in emulator and run against it, and say so on stderr: nothing
+With no credentials and no endpoint or token URL at all, "send", "bulk" and
+"token" start the built-in emulator and run against it, and say so on stderr: nothing
 leaves the machine. Set ALEXA_CLIENT_ID and ALEXA_CLIENT_SECRET to reach
 Alexa.
 
@@ -177,7 +177,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usagef("%v", err)
 	})
-	root.AddCommand(a.proactiveCommand(), a.messageCommand(), a.tokenCommand(), a.emulatorCommand())
+	root.AddCommand(a.proactiveCommand(), a.messageCommand(), a.tokenCommand(), a.emulatorCommand(), a.bulkCommand())
 	return root
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/spf13/cobra"
 )
@@ -23,8 +23,9 @@ const DefaultEmulatorAddr = "127.0.0.1:8934"
 
 func (a *app) emulatorCommand() *cobra.Command {
 	var addr string
+	var rateLimit float64
 	cmd := &cobra.Command{
-		Use:   "emulator [--addr HOST:PORT] [--client-id ID --client-secret-file FILE]",
+		Use:   "emulator [--addr HOST:PORT] [--rate-limit N] [--client-id ID --client-secret-file FILE]",
 		Short: "Serve the Alexa emulator: LWA tokens and both APIs",
 		Long: `Serve an emulator of Login with Amazon, the Proactive Events API and the
 Skill Messaging API until interrupted (SIGINT or SIGTERM), then shut down
@@ -44,11 +45,19 @@ token of the right scope, refuses a repeated referenceId (409) and answers
 With --client-id and a secret (--client-secret-file FILE, or the
 ALEXA_CLIENT_SECRET environment variable: never a flag value) only those
 credentials are accepted; with neither, any non-empty pair is. Port 0 picks
-a free port. --timeout does not apply.`,
+a free port. --timeout does not apply.
+
+--rate-limit N serves at most N API calls per second (token calls excepted)
+and answers the others 429 with a Retry-After, as Alexa throttles: to see
+how "bulk" slows down under throttling. 0, the default, is no limit.`,
 		Example: `  alexa-oos emulator --addr 127.0.0.1:0
-  alexa-oos emulator --client-id amzn1.application-oa2-client.test --client-secret-file secret.txt`,
+  alexa-oos emulator --client-id amzn1.application-oa2-client.test --client-secret-file secret.txt
+  alexa-oos emulator --rate-limit 50`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+			if rateLimit < 0 || math.IsNaN(rateLimit) || math.IsInf(rateLimit, 0) {
+				return usagef("--rate-limit: must be a number of requests per second, 0 for no limit (got %v)", rateLimit)
+			}
 			creds, err := a.credentials()
 			if err != nil {
 				return err
@@ -63,16 +72,19 @@ a free port. --timeout does not apply.`,
 			if err != nil {
 				return fmt.Errorf("emulator: %w", err)
 			}
-			return a.serveEmulator(cmd.Context(), ln, creds)
+			return a.serveEmulator(cmd.Context(), ln, alexatest.Options{
+				ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken, RateLimit: rateLimit,
+			})
 		}),
 	}
 	cmd.Flags().StringVar(&addr, "addr", DefaultEmulatorAddr, "listen address; port 0 picks a free one")
+	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 0, "API calls per second served, 429 beyond (0: no limit)")
 	return cmd
 }
 
-// serveEmulator serves the emulator on ln until ctx ends.
-func (a *app) serveEmulator(ctx context.Context, ln net.Listener, creds alexa.Credentials) error {
-	emu := alexatest.New(alexatest.Options{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken})
+// serveEmulator serves an emulator with opts on ln until ctx ends.
+func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest.Options) error {
+	emu := alexatest.New(opts)
 	base := "http://" + clientAddr(ln.Addr())
 	tokenURL := base + alexatest.TokenPath
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
@@ -80,7 +92,7 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, creds alexa.Cr
 		a.warn("the emulator listens beyond this machine on %s; alexa-oos itself only talks plain http to loopback hosts", ln.Addr())
 	}
 
-	id := creds.ClientID
+	id := opts.ClientID
 	var secretLine string
 	switch {
 	case id == "":
@@ -95,22 +107,28 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, creds alexa.Cr
 	default:
 		secretLine = "# " + EnvClientSecret + ": the same value this emulator was started with"
 	}
+	limitLine := ""
+	if opts.RateLimit > 0 {
+		limitLine = fmt.Sprintf("  limit:     %g API calls per second, 429 with a Retry-After beyond\n", opts.RateLimit)
+	}
 	if a.json() {
 		a.printJSON(struct {
 			Endpoint string            `json:"endpoint"`
 			TokenURL string            `json:"token_url"`
 			ClientID string            `json:"client_id"`
 			Admin    map[string]string `json:"admin"`
+			// RateLimit is --rate-limit, when set.
+			RateLimit float64 `json:"rate_limit,omitempty"`
 		}{base, tokenURL, id, map[string]string{
 			"events": base + alexatest.AdminEvents, "messages": base + alexatest.AdminMessages,
 			"tokens": base + alexatest.AdminTokens, "reset": base + alexatest.AdminReset,
-		}})
+		}, opts.RateLimit})
 	} else {
 		fmt.Fprintf(a.env.Stdout, `alexa-oos emulator listening on %s
   endpoint:  %s
   token URL: %s
   admin:     GET %s, %s, %s; POST %s
-
+%s
 Point alexa-oos at it:
   export %s=%s
   export %s=%s
@@ -118,7 +136,7 @@ Point alexa-oos at it:
   %s
 
 Stop it with Ctrl-C.
-`, base, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
+`, base, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset, limitLine,
 			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine)
 	}
 
