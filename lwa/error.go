@@ -29,6 +29,15 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if h := e.Hint(); h != "" {
+		return e.Detail() + "; hint: " + h
+	}
+	return e.Detail()
+}
+
+// Detail is the error without its hint: the call, the status, LWA's error
+// and description (or the start of the body), and the Retry-After.
+func (e *Error) Detail() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
 	if e.Code != "" {
@@ -40,8 +49,8 @@ func (e *Error) Error() string {
 	if e.Code == "" && e.Description == "" && len(e.Body) > 0 {
 		fmt.Fprintf(&b, ": %.200s", strings.Join(strings.Fields(string(e.Body)), " "))
 	}
-	if h := e.Hint(); h != "" {
-		b.WriteString("; hint: " + h)
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
 	}
 	return b.String()
 }

@@ -175,21 +175,7 @@ func tokenError(e *lwa.Error) *cliError {
 	case errors.Is(e, alexa.ErrThrottled):
 		c.kind = kindThrottled
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
-	if e.Code != "" {
-		b.WriteString(": " + e.Code)
-	}
-	if e.Description != "" {
-		b.WriteString(": " + e.Description)
-	}
-	if e.Code == "" && e.Description == "" && len(e.Body) > 0 {
-		b.WriteString(": " + oneLine(string(e.Body), 200))
-	}
-	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, "; Retry-After %s", e.RetryAfter)
-	}
-	c.msg = b.String()
+	c.msg = e.Detail()
 	return c
 }
 
