@@ -14,8 +14,10 @@
 // otherwise), validate bodies with the same rules as the clients (400 with
 // {"code","message"}), refuse a repeated referenceId for the same audience
 // (409), and answer 202. Faults can be injected: a forced status with
-// Retry-After, latency, dropped connections, for the next N calls or a
-// share of calls.
+// Retry-After, latency, dropped connections, answers lost after the call
+// was served, for the next N calls or a share of calls. Options.RateLimit
+// makes it throttle (429 with Retry-After) as Alexa does, and
+// Options.DiscardRecords keeps its memory flat under millions of calls.
 //
 // The Emulator is an http.Handler, so it can be served anywhere; the
 // alexa-oos command serves it with "alexa-oos emulator". Besides the APIs
