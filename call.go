@@ -17,7 +17,9 @@ import (
 // 401/403 invalidates the token and retries once with a fresh one.
 type Caller struct {
 	cfg Config
-	ua  string
+	// Header values shared by every request, built once: a transport may
+	// replace them but never writes into them.
+	ua, accept, contentType []string
 }
 
 // NewCaller returns a Caller for cfg, which must have Tokens set; unset
@@ -27,7 +29,7 @@ func NewCaller(cfg Config) *Caller {
 	if cfg.Tokens == nil {
 		panic("alexa: NewCaller needs Config.Tokens")
 	}
-	return &Caller{cfg: cfg, ua: cfg.UserAgent()}
+	return &Caller{cfg: cfg, ua: []string{cfg.UserAgent()}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
 }
 
 // Config returns the configuration the Caller uses, defaults applied.
@@ -116,10 +118,10 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 		return nil, fmt.Errorf("%s: %w", r.Op, err)
 	}
 	req.Header["Authorization"] = []string{"Bearer " + token}
-	req.Header["User-Agent"] = []string{c.ua}
-	req.Header["Accept"] = []string{"application/json"}
+	req.Header["User-Agent"] = c.ua
+	req.Header["Accept"] = c.accept
 	if r.Body != nil {
-		req.Header["Content-Type"] = []string{c.cfg.Codec.ContentType()}
+		req.Header["Content-Type"] = c.contentType
 	}
 	start := time.Now()
 	resp, err := c.cfg.HTTPClient.Do(req)
