@@ -2,6 +2,7 @@ package proactive_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -254,5 +255,16 @@ func TestTransportFailureIsNotAStatus(t *testing.T) {
 	}
 	if te.Op != "proactive.Create" || te.Attempts != 3 || srv.Calls(proactive.PathDevelopment) != 3 {
 		t.Errorf("op %q attempts %d calls %d", te.Op, te.Attempts, srv.Calls(proactive.PathDevelopment))
+	}
+}
+
+func TestUnknownFieldsWarned(t *testing.T) {
+	var req proactive.Request
+	if err := json.Unmarshal([]byte(`{"expiryTme":"x","referenceId":"r","Event":{}}`), &req); err != nil {
+		t.Fatal(err)
+	}
+	ws := proactive.Warnings(&req)
+	if len(ws) != 2 || ws[0] != "Event: read as event, but the API spells it event" || !strings.HasPrefix(ws[1], "expiryTme: unknown field") {
+		t.Errorf("warnings %q", ws)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -129,7 +130,13 @@ type Request struct {
 	// decodeProblems holds fields that UnmarshalJSON could not read, so
 	// that Validate reports them with the rest.
 	decodeProblems []problem
+	// unknownFields are top-level keys UnmarshalJSON ignored, for Warnings.
+	unknownFields []string
 }
+
+// RequestFields are the top-level fields of a create request, as the API
+// names them.
+var RequestFields = []string{"timestamp", "referenceId", "expiryTime", "event", "localizedAttributes", "relevantAudience"}
 
 type problem struct{ field, rule, value string }
 
@@ -206,7 +213,15 @@ func (r *Request) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
+	var top map[string]json.RawMessage
+	_ = json.Unmarshal(data, &top) // it is an object: w decoded
 	*r = Request{}
+	for k := range top {
+		if !slices.Contains(RequestFields, k) {
+			r.unknownFields = append(r.unknownFields, k)
+		}
+	}
+	slices.Sort(r.unknownFields)
 	r.Timestamp = r.decodeTime("timestamp", w.Timestamp)
 	r.ExpiryTime = r.decodeTime("expiryTime", w.ExpiryTime)
 	r.ReferenceID = r.decodeString("referenceId", w.ReferenceID)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/alexa-oos/alexa"
@@ -134,29 +135,40 @@ func Skeleton(name string, locales []string, audience Audience) (*Request, error
 	return r, nil
 }
 
-// Warnings returns what may be wrong with r without making it invalid: an
-// event name outside the catalogue, a literal where the schema expects a
+// Warnings returns what may be wrong with r without making it invalid: a
+// top-level field the API does not know, an event name outside the catalogue, a literal where the schema expects a
 // placeholder, more garbage types than one source allows. Validate reports
 // the errors; Warnings ignores them.
 func Warnings(r *Request) []string {
+	var ws []string
+	for _, k := range r.unknownFields {
+		// A misspelt field, such as "expiryTme", is otherwise dropped
+		// silently (and then filled). encoding/json matched a wrongly
+		// cased one, which Alexa may not.
+		if i := slices.IndexFunc(RequestFields, func(f string) bool { return strings.EqualFold(f, k) }); i >= 0 {
+			ws = append(ws, fmt.Sprintf("%s: read as %s, but the API spells it %s", k, RequestFields[i], RequestFields[i]))
+			continue
+		}
+		ws = append(ws, fmt.Sprintf("%s: unknown field is ignored; the request fields are %s", k, strings.Join(RequestFields, ", ")))
+	}
 	if r.Event.Name == "" {
-		return nil
+		return ws
 	}
 	d, ok := lookup(r.Event.Name)
 	if !ok {
-		return []string{fmt.Sprintf("event.name: %q is not in the schema catalogue; Alexa may refuse it", r.Event.Name)}
+		return append(ws, fmt.Sprintf("event.name: %q is not in the schema catalogue; Alexa may refuse it", r.Event.Name))
 	}
 	raw, err := r.PayloadJSON()
 	if err != nil {
-		return nil
+		return ws
 	}
 	var tree any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if dec.Decode(&tree) != nil {
-		return nil
+		return ws
 	}
-	return inspect(d, tree, r.LocalizedAttributes).warnings
+	return append(ws, inspect(d, tree, r.LocalizedAttributes).warnings...)
 }
 
 // checkSchema applies the rules of the catalogue schema name to a decoded

@@ -30,30 +30,21 @@ A file may leave out timestamp, expiryTime and referenceId: send fills them
 	return group(cmd)
 }
 
-// knownFields are the top-level fields of a create request.
-var knownFields = []string{"timestamp", "referenceId", "expiryTime", "event", "localizedAttributes", "relevantAudience"}
-
 // decodeRequest reads a create request leniently: fields that cannot be
-// read are left for Validate to report. It also returns a warning per
-// unknown top-level field, which would otherwise be dropped silently.
-func decodeRequest(name string, data []byte) (*proactive.Request, []string, error) {
+// read are left for Validate to report, unknown ones for
+// proactive.Warnings. A JSON object with none of the request's fields is
+// refused: it is some other file.
+func decodeRequest(name string, data []byte) (*proactive.Request, error) {
 	var req proactive.Request
 	if err := json.Unmarshal(data, &req); err != nil {
-		return nil, nil, invalidFile(name, "not a Proactive Events request (a JSON object): %v", err)
+		return nil, invalidFile(name, "not a Proactive Events request (a JSON object): %v", err)
 	}
 	var top map[string]json.RawMessage
 	json.Unmarshal(data, &top)
-	if !slices.ContainsFunc(knownFields, func(k string) bool { _, ok := top[k]; return ok }) {
-		return nil, nil, invalidFile(name, "not a Proactive Events request: it has none of the fields %s (skill message data goes to \"message send --data-file\")", strings.Join(knownFields, ", "))
+	if !slices.ContainsFunc(proactive.RequestFields, func(k string) bool { _, ok := top[k]; return ok }) {
+		return nil, invalidFile(name, "not a Proactive Events request: it has none of the fields %s (skill message data goes to \"message send --data-file\")", strings.Join(proactive.RequestFields, ", "))
 	}
-	var warnings []string
-	for k := range top {
-		if !slices.Contains(knownFields, k) {
-			warnings = append(warnings, fmt.Sprintf("%s: unknown field is ignored; the request fields are %s", k, strings.Join(knownFields, ", ")))
-		}
-	}
-	slices.Sort(warnings)
-	return &req, warnings, nil
+	return &req, nil
 }
 
 // loadRequest reads, decodes and fills a request file; it returns the
@@ -63,12 +54,12 @@ func (a *app) loadRequest(file string) (name string, req *proactive.Request, not
 	if err != nil {
 		return name, nil, nil, nil, err
 	}
-	req, warnings, err = decodeRequest(name, data)
+	req, err = decodeRequest(name, data)
 	if err != nil {
 		return name, nil, nil, nil, err
 	}
 	notes = req.Fill(time.Now(), proactive.NewReferenceID())
-	warnings = append(warnings, proactive.Warnings(req)...)
+	warnings = proactive.Warnings(req)
 	return name, req, notes, warnings, nil
 }
 
