@@ -12,9 +12,9 @@ import (
 type Spoken struct {
 	// Locale is the localizedAttributes entry's locale; empty when the
 	// request has no entries, as the sentence is then the same everywhere.
-	Locale string
+	Locale string `json:"locale"`
 	// Text is the English sentence.
-	Text string
+	Text string `json:"text"`
 }
 
 // SpokenTimeFormat is how Preview renders a date-time. Alexa speaks it in

@@ -65,25 +65,20 @@ func (a *app) loadRequest(file string) (name string, req *proactive.Request, not
 
 // sendResult is the -o json form of proactive send.
 type sendResult struct {
-	Result          string         `json:"result"`
-	Status          int            `json:"status"`
-	Attempts        int            `json:"attempts"`
-	AlreadyAccepted bool           `json:"already_accepted,omitempty"`
-	Stage           string         `json:"stage"`
-	Path            string         `json:"path"`
-	ReferenceID     string         `json:"referenceId"`
-	Event           string         `json:"event"`
-	Audience        string         `json:"audience"`
-	User            string         `json:"user,omitempty"`
-	Filled          []string       `json:"filled,omitempty"`
-	Warnings        []string       `json:"warnings,omitempty"`
-	Preview         []spoken       `json:"preview,omitempty"`
-	Emulator        *emulatorEvent `json:"emulator,omitempty"`
-}
-
-type spoken struct {
-	Locale string `json:"locale"`
-	Text   string `json:"text"`
+	Result          string             `json:"result"`
+	Status          int                `json:"status"`
+	Attempts        int                `json:"attempts"`
+	AlreadyAccepted bool               `json:"already_accepted,omitempty"`
+	Stage           string             `json:"stage"`
+	Path            string             `json:"path"`
+	ReferenceID     string             `json:"referenceId"`
+	Event           string             `json:"event"`
+	Audience        string             `json:"audience"`
+	User            string             `json:"user,omitempty"`
+	Filled          []string           `json:"filled,omitempty"`
+	Warnings        []string           `json:"warnings,omitempty"`
+	Preview         []proactive.Spoken `json:"preview,omitempty"`
+	Emulator        *emulatorEvent     `json:"emulator,omitempty"`
 }
 
 // emulatorEvent is what the embedded emulator recorded of an event.
@@ -157,9 +152,7 @@ built-in emulator, and the output shows what it recorded.`,
 				Audience: string(req.RelevantAudience.Type), User: req.RelevantAudience.User(), Filled: notes, Warnings: warnings,
 			}
 			if sp, err := proactive.Preview(req); err == nil {
-				for _, s := range sp {
-					out.Preview = append(out.Preview, spoken{s.Locale, s.Text})
-				}
+				out.Preview = sp
 			}
 			if t.srv != nil {
 				if evs := t.srv.Events(); len(evs) > 0 {
@@ -199,7 +192,7 @@ func attempts(n int) string {
 	return fmt.Sprintf("%d attempts", n)
 }
 
-func printPreview(w io.Writer, sp []spoken, indent string) {
+func printPreview(w io.Writer, sp []proactive.Spoken, indent string) {
 	for _, s := range sp {
 		loc := s.Locale
 		if loc == "" {
@@ -315,17 +308,13 @@ schemas are approximations ("proactive schemas" says which).`,
 				}
 				return invalidFile(name, "%v", err)
 			}
-			out := make([]spoken, len(sp))
-			for i, s := range sp {
-				out[i] = spoken{s.Locale, s.Text}
-			}
 			if a.json() {
 				a.printJSON(struct {
-					Preview []spoken `json:"preview"`
-				}{out})
+					Preview []proactive.Spoken `json:"preview"`
+				}{sp})
 				return nil
 			}
-			printPreview(a.env.Stdout, out, "")
+			printPreview(a.env.Stdout, sp, "")
 			return nil
 		}),
 	}
