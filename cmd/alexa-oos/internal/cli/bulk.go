@@ -219,7 +219,7 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		}
 	}
 
-	a.connectBulk(t)
+	a.connectWith(t, "sending to the built-in emulator at %s", alexatest.Options{DiscardRecords: true})
 	defer t.close()
 	if journal != nil && journal.Resumed() {
 		fmt.Fprintf(a.env.Stderr, "alexa-oos: resumed: %d already delivered (journal %s)\n", journal.Loaded(), bf.journal)
@@ -351,20 +351,6 @@ func (a *app) bulkContext(cmd *cobra.Command) (context.Context, context.CancelCa
 		}
 	}
 	return ctx, cancel
-}
-
-// connectBulk is connect for a bulk job: the embedded emulator only
-// counts what it accepts, so that memory stays flat however many items.
-func (a *app) connectBulk(t *target) {
-	if !t.embedded {
-		return
-	}
-	t.srv = alexatest.NewServer(alexatest.Options{DiscardRecords: true})
-	cfg := t.srv.Config()
-	cfg.Logger = a.logger
-	t.cfg = cfg
-	fmt.Fprintf(a.env.Stderr, "alexa-oos: no credentials set: sending to the built-in emulator at %s (set %s and %s to reach Alexa)\n",
-		t.srv.URL, EnvClientID, EnvClientSecret)
 }
 
 // distinctFiles refuses a journal or failures file that is the input or

@@ -142,10 +142,16 @@ func (a *app) resolve(needRefresh bool) (*target, error) {
 // connect starts the embedded emulator when the target is one, and says
 // so on stderr in one line; doing has a %s for its URL. Call close when done.
 func (a *app) connect(t *target, doing string) {
+	a.connectWith(t, doing, alexatest.Options{})
+}
+
+// connectWith is connect with emulator options: bulk jobs discard the
+// emulator's records to keep its memory flat.
+func (a *app) connectWith(t *target, doing string, opts alexatest.Options) {
 	if !t.embedded {
 		return
 	}
-	t.srv = alexatest.NewServer(alexatest.Options{})
+	t.srv = alexatest.NewServer(opts)
 	cfg := t.srv.Config()
 	cfg.Logger = a.logger
 	t.cfg = cfg
