@@ -358,3 +358,19 @@ func TestEmulatorAppliesSchemaRules(t *testing.T) {
 		t.Errorf("got %d %v, want 400 %q", status, b, want)
 	}
 }
+
+// Discarding records keeps the emulator's memory flat: no bodies, and
+// skill-message calls counted together rather than per user.
+func TestDiscardRecordsCountsMessagesTogether(t *testing.T) {
+	srv := alexatest.NewServer(alexatest.Options{DiscardRecords: true})
+	defer srv.Close()
+	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeSkillMessaging)}
+	for _, u := range []string{"a", "b", "c"} {
+		if status, _ := post(t, srv.URL+alexatest.MessagesPath+u, auth, `{"data":{}}`); status != 202 {
+			t.Fatalf("status %d", status)
+		}
+	}
+	if srv.Calls(alexatest.MessagesPath) != 3 || srv.Calls(alexatest.MessagesPath+"a") != 3 || srv.Accepted() != 3 || len(srv.Messages()) != 0 {
+		t.Errorf("calls %d, accepted %d, kept %d", srv.Calls(alexatest.MessagesPath), srv.Accepted(), len(srv.Messages()))
+	}
+}

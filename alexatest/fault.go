@@ -58,7 +58,7 @@ func (e *Emulator) ClearFaults() {
 func (e *Emulator) takeFault(path string) *Fault {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.calls[path]++
+	e.calls[e.callKey(path)]++
 	for i, f := range e.faults {
 		if !strings.HasPrefix(path, f.Path) {
 			continue

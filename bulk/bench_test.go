@@ -22,11 +22,10 @@ import (
 	"github.com/alexa-oos/alexa/messaging"
 )
 
-// benchLine is line i of the benchmark input. Users repeat every 1,000
-// lines: the emulator counts calls per path, and 100,000 distinct paths
-// would be the emulator's memory, not the sender's.
+// benchLine is line i of the benchmark input: a distinct user per line
+// (the emulator, discarding records, keeps no per-user state).
 func benchLine(i int) string {
-	return fmt.Sprintf(`{"userId": "amzn1.ask.account.B%04d", "data": {"reminderId": "amzn1.alexa.reminder.%d", "action": "update", "time": "18:30"}, "expiresAfterSeconds": 3600}`, i%1000, i)
+	return fmt.Sprintf(`{"userId": "amzn1.ask.account.B%07d", "data": {"reminderId": "amzn1.alexa.reminder.%d", "action": "update", "time": "18:30"}, "expiresAfterSeconds": 3600}`, i, i)
 }
 
 // peakHeap samples HeapInuse until stopped and returns the highest value.
