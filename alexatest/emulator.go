@@ -1,11 +1,14 @@
 package alexatest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	mrand "math/rand/v2"
 	"net/http"
 	"slices"
@@ -29,16 +32,35 @@ const (
 // Paths the emulator serves besides the API paths of the proactive and
 // messaging packages.
 const (
-	TokenPath     = "/auth/o2/token"
+	TokenPath = "/auth/o2/token"
+	// HealthPath answers GET with 200 {"status":"ok"} to any client.
+	HealthPath = "/healthz"
+	// The admin paths answer loopback clients only, unless
+	// Options.AllowRemoteAdmin.
 	AdminEvents   = "/_emulator/events"
 	AdminMessages = "/_emulator/messages"
 	AdminTokens   = "/_emulator/tokens"
 	AdminReset    = "/_emulator/reset"
 )
 
+// Defaults of Options.
+const (
+	// DefaultMaxRecords is how many events, messages and token requests
+	// (each) the emulator keeps: the most recent.
+	DefaultMaxRecords = 10_000
+	// DefaultMaxRecordBytes bounds the estimated memory of the records of
+	// each kind, so that large events cannot make 10,000 records cost
+	// gigabytes: 32 MiB.
+	DefaultMaxRecordBytes = 32 << 20
+	// DefaultReadTimeout is how long a client may take to send a request's
+	// headers, and then again its body.
+	DefaultReadTimeout = 10 * time.Second
+)
+
 // Options configure an Emulator. The zero value accepts any non-empty
-// credentials and any scope, issues one-hour tokens and validates with
-// proactive.DefaultRules.
+// credentials and any scope, issues one-hour tokens, validates with
+// proactive.DefaultRules and keeps the last DefaultMaxRecords records of
+// each kind.
 type Options struct {
 	// ClientID and ClientSecret, when both set, are the only credentials
 	// accepted (401 invalid_client otherwise).
@@ -63,31 +85,70 @@ type Options struct {
 	// RateBurst is how many calls may arrive at once within RateLimit.
 	// Default: one second's worth, at least 1.
 	RateBurst int
-	// DiscardRecords counts accepted events and messages (see Accepted)
-	// without keeping them, so that Events and Messages stay empty and
-	// memory flat however many arrive. Duplicate referenceIds are still
-	// refused.
+
+	// MaxRecords is how many accepted events, accepted messages and token
+	// requests the emulator keeps, each: the most recent; older ones are
+	// forgotten (Events, Messages, TokenRequests and the admin listings
+	// show what is kept). 0 means DefaultMaxRecords; negative keeps none.
+	MaxRecords int
+	// MaxRecordBytes bounds, per kind, the estimated memory of the records
+	// kept: the oldest are forgotten beyond it. Default
+	// DefaultMaxRecordBytes.
+	MaxRecordBytes int64
+	// DiscardRecords keeps no event or message (as MaxRecords < 0 does,
+	// token requests excepted): they are only counted (see Accepted), so
+	// memory stays flat however many arrive. Duplicate referenceIds are
+	// still refused.
 	DiscardRecords bool
+	// MaxReferenceIDs is how many accepted referenceIds the emulator
+	// remembers, to refuse a repeat for the same stage and audience with
+	// 409. Each is remembered until its event's expiryTime (at least five
+	// minutes, at most 24 hours or Rules.MaxExpiry after it was accepted);
+	// when full, the one due to be forgotten soonest goes first. 0 means
+	// DefaultMaxReferenceIDs; negative remembers none.
+	MaxReferenceIDs int
+	// MaxEventBytes is the largest proactive event body accepted; a larger
+	// one is answered 413. Default proactive.MaxRequestBytes; at most
+	// 16 MiB. Skill messages are bounded by messaging.MaxDataBytes of data.
+	MaxEventBytes int
+	// ReadTimeout is how long a client may take to send a request's
+	// headers (when served by NewServer or "alexa-oos emulator"), and then
+	// again its body; a slower client is answered 408 and its connection
+	// closed. Default DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// AllowRemoteAdmin serves the /_emulator/ paths to any client. By
+	// default they answer 403 to clients not on a loopback address, as
+	// they show what was sent and can reset the emulator. Behind a
+	// reverse proxy on the same machine every client looks local.
+	AllowRemoteAdmin bool
 }
 
 // Emulator is the http.Handler that emulates LWA and both APIs.
 type Emulator struct {
-	opts  Options
-	rules proactive.Rules
-	mux   *http.ServeMux
+	opts        Options
+	rules       proactive.Rules
+	mux         *http.ServeMux
+	maxEvent    int64
+	readTimeout time.Duration
 
 	mu       sync.Mutex
 	tokens   map[string]issued
-	tokenLog []TokenRequest
-	events   []Event
-	seen     map[string]bool // stage|audience|referenceId
-	messages []Message
+	live     *ring[string] // issued tokens, oldest first, to bound tokens
+	tokenLog *ring[TokenRequest]
+	events   *ring[Event]
+	messages *ring[Message]
+	refs     *refSet
 	faults   []*Fault
 	rng      *mrand.Rand
-	calls    map[string]int
+	calls    map[string]int // by route: a handful of keys
 	accepted int
 	limiter  *limiter
 }
+
+// maxLiveTokens bounds the tokens the emulator honours at once; beyond
+// it the oldest is forgotten (a call with it gets 403 INVALID_TOKEN, and
+// clients fetch a new one).
+const maxLiveTokens = 10_000
 
 type issued struct {
 	scope  string
@@ -133,16 +194,44 @@ func New(opts Options) *Emulator {
 		opts.TokenLifetime = time.Hour
 	}
 	e := &Emulator{
-		opts:   opts,
-		rules:  proactive.DefaultRules,
-		tokens: map[string]issued{},
-		seen:   map[string]bool{},
-		rng:    mrand.New(mrand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		calls:  map[string]int{},
+		opts:        opts,
+		rules:       proactive.DefaultRules,
+		maxEvent:    proactive.MaxRequestBytes,
+		readTimeout: DefaultReadTimeout,
+		tokens:      map[string]issued{},
+		rng:         mrand.New(mrand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		calls:       map[string]int{},
 	}
 	if opts.Rules != nil {
 		e.rules = *opts.Rules
 	}
+	if opts.MaxEventBytes > 0 {
+		e.maxEvent = min(int64(opts.MaxEventBytes), maxBody)
+	}
+	if opts.ReadTimeout > 0 {
+		e.readTimeout = opts.ReadTimeout
+	}
+	records, kept := opts.MaxRecords, opts.MaxRecords
+	if records == 0 {
+		records, kept = DefaultMaxRecords, DefaultMaxRecords
+	}
+	if opts.DiscardRecords {
+		kept = -1
+	}
+	budget := opts.MaxRecordBytes
+	if budget <= 0 {
+		budget = DefaultMaxRecordBytes
+	}
+	e.events = newRing(kept, budget, eventSize)
+	e.messages = newRing(kept, budget, messageSize)
+	e.tokenLog = newRing(records, budget, tokenRequestSize)
+	e.live = newRing(maxLiveTokens, math.MaxInt64, func(*string) int64 { return 0 })
+	e.live.onEvict = func(tok *string) { delete(e.tokens, *tok) }
+	refs := opts.MaxReferenceIDs
+	if refs == 0 {
+		refs = DefaultMaxReferenceIDs
+	}
+	e.refs = newRefSet(refs, max(24*time.Hour, e.rules.MaxExpiry))
 	e.limiter = newLimiter(opts.RateLimit, opts.RateBurst)
 	mux := http.NewServeMux()
 	// LWA's documented path and the capitalised one Amazon's SDKs use.
@@ -152,6 +241,7 @@ func New(opts Options) *Emulator {
 	mux.HandleFunc("POST "+proactive.PathLive+"/", e.proactive(proactive.Live))
 	mux.HandleFunc("POST "+proactive.PathDevelopment, e.proactive(proactive.Development))
 	mux.HandleFunc("POST /v1/skillmessages/users/{userId}", e.message)
+	mux.HandleFunc("GET "+HealthPath, health)
 	mux.HandleFunc("GET "+AdminEvents, e.adminEvents)
 	mux.HandleFunc("GET "+AdminMessages, e.adminMessages)
 	mux.HandleFunc("GET "+AdminTokens, e.adminTokens)
@@ -163,17 +253,36 @@ func New(opts Options) *Emulator {
 	return e
 }
 
-// ServeHTTP applies any injected fault, then serves the request.
+// ServeHTTP reads the request body within the size and time limits,
+// applies any injected fault and the rate limit, then serves the request.
+// Admin paths are served to loopback clients only (see
+// Options.AllowRemoteAdmin); the health path to anyone.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, "/_emulator/") {
-		if f := e.takeFault(r.URL.Path); f != nil {
-			if f.apply(w, r, e.mux) {
-				return
-			}
-		}
-		if e.throttle(w, r) {
+	switch p := r.URL.Path; {
+	case p == HealthPath:
+		e.mux.ServeHTTP(w, r)
+		return
+	case isAdmin(p):
+		if !e.opts.AllowRemoteAdmin && !fromLoopback(r) {
+			apiError(w, http.StatusForbidden, "FORBIDDEN", "the emulator's admin paths answer loopback clients only; allow others with --allow-remote-admin (Options.AllowRemoteAdmin)", nil)
 			return
 		}
+		e.mux.ServeHTTP(w, r)
+		return
+	}
+	if !e.readBody(w, r) {
+		e.mu.Lock()
+		e.calls[e.callKey(r.URL.Path)]++
+		e.mu.Unlock()
+		return
+	}
+	if f := e.takeFault(r.URL.Path); f != nil {
+		if f.apply(w, r, e.mux) {
+			return
+		}
+	}
+	if e.throttle(w, r) {
+		return
 	}
 	e.mux.ServeHTTP(w, r)
 }
@@ -191,11 +300,11 @@ func (e *Emulator) Credentials() alexa.Credentials {
 	return alexa.Credentials{ClientID: DefaultClientID, ClientSecret: DefaultClientSecret, RefreshToken: rt}
 }
 
-// lwaError writes an LWA error body.
+// lwaError writes an LWA error body. LWA's own wire fields are snake_case.
 func lwaError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	encodeJSON(w, map[string]string{"error": code, "error_description": desc}, false)
 }
 
 // token is the LWA token endpoint.
@@ -216,10 +325,11 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	}
 	var tok string
 	e.mu.Lock()
-	e.tokenLog = append(e.tokenLog, tr)
+	e.tokenLog.push(tr)
 	if status == http.StatusOK {
 		tok = "Atza|alexatest." + randomHex(16)
 		e.tokens[tok] = issued{scope: scope, expiry: time.Now().Add(e.opts.TokenLifetime)}
+		e.live.push(tok)
 	}
 	e.mu.Unlock()
 	if status != http.StatusOK {
@@ -238,7 +348,7 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "no-cache, no-store, must-revalidate")
-	json.NewEncoder(w).Encode(body)
+	encodeJSON(w, body, false)
 }
 
 func (e *Emulator) checkTokenRequest(grant, id, secret, scope, refresh string) (int, string, string) {
@@ -270,15 +380,35 @@ func (e *Emulator) checkTokenRequest(grant, id, secret, scope, refresh string) (
 	return http.StatusOK, "", ""
 }
 
-// apiError writes an Alexa API error body.
-func apiError(w http.ResponseWriter, status int, code, message string, extra map[string]any) {
-	body := map[string]any{"code": code, "message": message}
+// apiError writes an Alexa API error body: {"code": status, "message":
+// "REASON: message"}. Amazon's SDKs (Python, Node, Java) all model code
+// as an integer, and Python fails to decode a string there, so code is
+// the HTTP status and the symbolic reason (INVALID_REQUEST, ...) leads
+// the message, where every SDK shows it. A numeric reason, as injected
+// faults give, adds nothing to the message. extra adds fields, such as
+// the violations of a 400.
+func apiError(w http.ResponseWriter, status int, reason, message string, extra map[string]any) {
+	body := map[string]any{"code": status, "message": message}
+	if reason != "" && strings.Trim(reason, "0123456789") != "" {
+		body["message"] = reason + ": " + message
+	}
 	for k, v := range extra {
 		body[k] = v
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body)
+	encodeJSON(w, body, false)
+}
+
+// encodeJSON writes v as JSON without HTML escaping, so that "<", ">"
+// and "&" in messages and data read as sent.
+func encodeJSON(w io.Writer, v any, indent bool) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	enc.Encode(v)
 }
 
 // authorize checks the bearer token of an API request.
@@ -317,18 +447,17 @@ func invalid(w http.ResponseWriter, err error) {
 	apiError(w, http.StatusBadRequest, "INVALID_REQUEST", err.Error(), nil)
 }
 
-const maxBody = 1 << 20
+// tooLarge answers 413 for a body over an API's limit.
+func tooLarge(w http.ResponseWriter, message string) {
+	apiError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", message, nil)
+}
 
 func (e *Emulator) proactive(stage proactive.Stage) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !e.authorize(w, r, proactive.Scope) {
 			return
 		}
-		body, err := readAll(w, r)
-		if err != nil {
-			invalid(w, err)
-			return
-		}
+		body, _ := io.ReadAll(r.Body) // read and bounded by ServeHTTP
 		var req proactive.Request
 		if err := json.Unmarshal(body, &req); err != nil {
 			invalid(w, fmt.Errorf("body is not a JSON object: %v", err))
@@ -342,19 +471,20 @@ func (e *Emulator) proactive(stage proactive.Stage) http.HandlerFunc {
 		if req.RelevantAudience.Type == proactive.Unicast {
 			audience = req.RelevantAudience.User()
 		}
-		key := string(stage) + "\x00" + audience + "\x00" + req.ReferenceID
-		e.mu.Lock()
-		dup := e.seen[key]
-		if !dup {
-			e.seen[key] = true
-			e.accepted++
-		}
-		if !dup && !e.opts.DiscardRecords {
+		var ev Event
+		keep := e.events.max > 0
+		if keep {
 			spoken, _ := proactive.Preview(&req) // nil for schemas outside the catalogue
-			e.events = append(e.events, Event{Stage: stage, Audience: audience, Request: req, Body: body, Preview: spoken, Header: redact(r.Header), Received: time.Now()})
+			ev = Event{Stage: stage, Audience: audience, Request: req, Body: body, Preview: spoken, Header: redact(r.Header), Received: time.Now()}
+		}
+		e.mu.Lock()
+		fresh := e.refs.add(refKeyOf(stage, audience, req.ReferenceID), req.ExpiryTime, time.Now())
+		if fresh {
+			e.accepted++
+			e.events.push(ev) // counted only, when none are kept
 		}
 		e.mu.Unlock()
-		if dup {
+		if !fresh {
 			apiError(w, http.StatusConflict, "DUPLICATE_REFERENCE_ID", fmt.Sprintf("An event with referenceId %q was already created for this audience", req.ReferenceID), nil)
 			return
 		}
@@ -367,11 +497,7 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.PathValue("userId")
-	body, err := readAll(w, r)
-	if err != nil {
-		invalid(w, err)
-		return
-	}
+	body, _ := io.ReadAll(r.Body) // read and bounded by ServeHTTP
 	var in struct {
 		Data                json.RawMessage `json:"data"`
 		ExpiresAfterSeconds *json.Number    `json:"expiresAfterSeconds"`
@@ -380,7 +506,15 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 		invalid(w, fmt.Errorf("body is not a JSON object: %v", err))
 		return
 	}
+	var data bytes.Buffer
+	if json.Compact(&data, in.Data) == nil && data.Len() > messaging.MaxDataBytes {
+		tooLarge(w, fmt.Sprintf("data: must be at most %d bytes as compact JSON (got %d bytes)", messaging.MaxDataBytes, data.Len()))
+		return
+	}
 	m := &messaging.Message{Data: in.Data}
+	if data.Len() > 0 {
+		m.Data = json.RawMessage(data.Bytes())
+	}
 	if in.ExpiresAfterSeconds != nil {
 		n, err := in.ExpiresAfterSeconds.Int64()
 		if err != nil || n == 0 {
@@ -400,21 +534,15 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "USER_NOT_FOUND", "The passed userId does not exist", nil)
 		return
 	}
+	var msg Message
+	if e.messages.max > 0 {
+		msg = Message{UserID: user, Data: enc.Data, ExpiresAfterSeconds: enc.ExpiresAfterSeconds, Header: redact(r.Header), Received: time.Now()}
+	}
 	e.mu.Lock()
 	e.accepted++
-	if !e.opts.DiscardRecords {
-		e.messages = append(e.messages, Message{UserID: user, Data: enc.Data, ExpiresAfterSeconds: enc.ExpiresAfterSeconds, Header: redact(r.Header), Received: time.Now()})
-	}
+	e.messages.push(msg) // counted only, when none are kept
 	e.mu.Unlock()
 	w.WriteHeader(http.StatusAccepted)
-}
-
-func readAll(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	b, err := alexa.ReadBody(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("body: %v", err)
-	}
-	return b, nil
 }
 
 // redact copies h with the bearer token hidden, so recorded requests can
@@ -433,41 +561,42 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Events returns the accepted proactive events, oldest first.
+// Events returns the accepted proactive events the emulator keeps, oldest
+// first: the last Options.MaxRecords (within Options.MaxRecordBytes).
 func (e *Emulator) Events() []Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return slices.Clone(e.events)
+	return e.events.all(nil)
 }
 
-// Messages returns the accepted skill messages, oldest first.
+// Messages returns the accepted skill messages the emulator keeps, oldest
+// first: the last Options.MaxRecords (within Options.MaxRecordBytes).
 func (e *Emulator) Messages() []Message {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return slices.Clone(e.messages)
+	return e.messages.all(nil)
 }
 
-// MessagesFor returns the accepted skill messages of one user.
+// MessagesFor returns the kept skill messages of one user, oldest first.
 func (e *Emulator) MessagesFor(userID string) []Message {
-	var out []Message
-	for _, m := range e.Messages() {
-		if m.UserID == userID {
-			out = append(out, m)
-		}
-	}
-	return out
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.messages.all(func(m *Message) bool { return m.UserID == userID })
 }
 
-// TokenRequests returns the token requests received, granted or not.
+// TokenRequests returns the token requests received, granted or not, that
+// the emulator keeps: the last Options.MaxRecords.
 func (e *Emulator) TokenRequests() []TokenRequest {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return slices.Clone(e.tokenLog)
+	return e.tokenLog.all(nil)
 }
 
-// Calls returns how many requests reached path (faulted ones included).
-// With Options.DiscardRecords, skill-message calls are counted together
-// under MessagesPath, so that millions of users cost no memory.
+// Calls returns how many requests reached the route of path (faulted and
+// refused ones included). Calls are counted per route, so that arbitrary
+// paths cost no memory: the token path (either casing), each proactive
+// stage, every skill-message path together (MessagesPath, whatever the
+// user), the DataStore paths together, and every other path together.
 func (e *Emulator) Calls(path string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -477,11 +606,28 @@ func (e *Emulator) Calls(path string) int {
 // MessagesPath is the path prefix of the Skill Messaging API.
 const MessagesPath = "/v1/skillmessages/users/"
 
+// Route keys of Calls besides the API paths.
+const (
+	datastorePrefix = "/v1/datastore/"
+	otherRoute      = "other"
+	adminPrefix     = "/_emulator/"
+)
+
+// callKey is the route path is counted under.
 func (e *Emulator) callKey(path string) string {
-	if e.opts.DiscardRecords && strings.HasPrefix(path, MessagesPath) {
+	switch {
+	case strings.EqualFold(path, TokenPath):
+		return TokenPath
+	case path == proactive.PathDevelopment:
+		return proactive.PathDevelopment
+	case path == proactive.PathLive || strings.HasPrefix(path, proactive.PathLive+"/"):
+		return proactive.PathLive
+	case strings.HasPrefix(path, MessagesPath):
 		return MessagesPath
+	case strings.HasPrefix(path, datastorePrefix):
+		return datastorePrefix
 	}
-	return path
+	return otherRoute
 }
 
 // ExpireTokens makes every issued token expired, as if an hour had passed.
@@ -494,43 +640,17 @@ func (e *Emulator) ExpireTokens() {
 	}
 }
 
-// Reset forgets every token, event, message, fault and count.
+// Reset forgets every token, event, message, referenceId, fault and count.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.tokens = map[string]issued{}
-	e.tokenLog = nil
-	e.events = nil
-	e.seen = map[string]bool{}
-	e.messages = nil
+	e.live.reset()
+	e.tokenLog.reset()
+	e.events.reset()
+	e.refs.reset()
+	e.messages.reset()
 	e.faults = nil
 	e.calls = map[string]int{}
 	e.accepted = 0
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func (e *Emulator) adminEvents(w http.ResponseWriter, r *http.Request) {
-	by := map[string][]Event{}
-	for _, ev := range e.Events() {
-		by[ev.Audience] = append(by[ev.Audience], ev)
-	}
-	writeJSON(w, by)
-}
-
-func (e *Emulator) adminMessages(w http.ResponseWriter, r *http.Request) {
-	by := map[string][]Message{}
-	for _, m := range e.Messages() {
-		by[m.UserID] = append(by[m.UserID], m)
-	}
-	writeJSON(w, by)
-}
-
-func (e *Emulator) adminTokens(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, e.TokenRequests())
 }

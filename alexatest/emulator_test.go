@@ -3,6 +3,7 @@ package alexatest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -42,6 +43,35 @@ func post(t *testing.T, url string, header map[string]string, body string) (int,
 		}
 	}
 	return resp.StatusCode, m
+}
+
+// reason returns the symbolic reason that leads an API error's message,
+// after checking that code is the HTTP status as a number, as Amazon's
+// SDKs need.
+func reason(body map[string]any) string {
+	if _, ok := body["code"].(float64); !ok {
+		return fmt.Sprintf("code %v is not a number", body["code"])
+	}
+	r, _, _ := strings.Cut(fmt.Sprint(body["message"]), ":")
+	return r
+}
+
+// getJSON fetches url and decodes its JSON body into v, failing on a
+// status other than 200.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, data)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("GET %s: %v in %s", url, err, data)
+	}
 }
 
 func form(kv ...string) string {
@@ -119,7 +149,7 @@ func TestAPIsRequireATokenOfTheirScope(t *testing.T) {
 		t.Errorf("unknown token: %d, want 403", status)
 	}
 	wrong := token(t, srv, lwa.ScopeProactiveEvents)
-	if status, b := post(t, msgURL, map[string]string{"Authorization": "Bearer " + wrong}, body); status != 403 || b["code"] != "INVALID_SCOPE" {
+	if status, b := post(t, msgURL, map[string]string{"Authorization": "Bearer " + wrong}, body); status != 403 || reason(b) != "INVALID_SCOPE" {
 		t.Errorf("wrong scope: %d %v, want 403 INVALID_SCOPE", status, b)
 	}
 	right := token(t, srv, lwa.ScopeSkillMessaging)
@@ -127,7 +157,7 @@ func TestAPIsRequireATokenOfTheirScope(t *testing.T) {
 		t.Errorf("right scope: %d %v, want 202", status, b)
 	}
 	srv.ExpireTokens()
-	if status, b := post(t, msgURL, map[string]string{"Authorization": "Bearer " + right}, body); status != 403 || b["code"] != "EXPIRED_TOKEN" {
+	if status, b := post(t, msgURL, map[string]string{"Authorization": "Bearer " + right}, body); status != 403 || reason(b) != "EXPIRED_TOKEN" {
 		t.Errorf("expired: %d %v, want 403 EXPIRED_TOKEN", status, b)
 	}
 	if n := len(srv.Messages()); n != 1 {
@@ -152,7 +182,7 @@ func TestEmulatorValidatesWithTheClientRules(t *testing.T) {
 	for _, v := range proactive.DefaultRules.Check(&req) {
 		want = append(want, v.String())
 	}
-	if diff := cmp.Diff(strings.Join(want, "; "), body["message"]); diff != "" {
+	if diff := cmp.Diff("INVALID_REQUEST: "+strings.Join(want, "; "), body["message"]); diff != "" {
 		t.Errorf("emulator words differ from the client's (-client +emulator):\n%s", diff)
 	}
 	if len(want) != 4 {
@@ -300,19 +330,15 @@ func TestAdminEndpoints(t *testing.T) {
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeSkillMessaging)}
 	post(t, srv.URL+"/v1/skillmessages/users/u%2F1", auth, `{"data":{"a":"1"}}`)
 	post(t, srv.URL+"/v1/skillmessages/users/u2", auth, `{"data":{"b":"2"},"expiresAfterSeconds":120}`)
-	resp, err := http.Get(srv.URL + alexatest.AdminMessages)
-	if err != nil {
-		t.Fatal(err)
+	var page alexatest.Listing[alexatest.Message]
+	getJSON(t, srv.URL+alexatest.AdminMessages, &page)
+	if len(page.Items) != 2 || page.NextCursor != "" {
+		t.Fatalf("messages: %+v", page)
 	}
-	var by map[string][]alexatest.Message
-	json.NewDecoder(resp.Body).Decode(&by)
-	resp.Body.Close()
 	var data bytes.Buffer
-	if len(by["u/1"]) == 1 {
-		json.Compact(&data, by["u/1"][0].Data)
-	}
-	if data.String() != `{"a":"1"}` || by["u2"][0].ExpiresAfterSeconds != 120 {
-		t.Errorf("messages by user: %+v", by)
+	json.Compact(&data, page.Items[0].Data)
+	if page.Items[0].UserID != "u/1" || data.String() != `{"a":"1"}` || page.Items[1].UserID != "u2" || page.Items[1].ExpiresAfterSeconds != 120 {
+		t.Errorf("messages: %+v", page.Items)
 	}
 	if status, _ := post(t, srv.URL+alexatest.AdminReset, nil, ""); status != 204 {
 		t.Errorf("reset: %d", status)
@@ -353,7 +379,7 @@ func TestEmulatorAppliesSchemaRules(t *testing.T) {
 	"event":{"name":"AMAZON.WeatherAlert.Activated","payload":{"weatherAlert":{"alertType":"SNOWSTORM","source":"localizedattribute:source"}}},
 	"localizedAttributes":[{"locale":"en-US","source":"Foo"}],"relevantAudience":{"type":"Multicast","payload":{}}}`
 	status, b := post(t, srv.URL+proactive.PathDevelopment, auth, bad)
-	want := `event.payload.weatherAlert.alertType: must be one of TORNADO, HURRICANE, SNOW_STORM, THUNDER_STORM (got "SNOWSTORM")`
+	want := `INVALID_REQUEST: event.payload.weatherAlert.alertType: must be one of TORNADO, HURRICANE, SNOW_STORM, THUNDER_STORM (got "SNOWSTORM")`
 	if status != 400 || b["message"] != want {
 		t.Errorf("got %d %v, want 400 %q", status, b, want)
 	}

@@ -1,7 +1,9 @@
 package alexatest
 
 import (
+	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/alexa-oos/alexa"
 )
@@ -18,12 +20,29 @@ type Server struct {
 	srv *httptest.Server
 }
 
-// NewServer starts an Emulator with opts on a loopback port. Close it
-// when done.
+// NewServer starts an Emulator with opts on a loopback port, with the
+// timeouts of HTTPServer. Close it when done.
 func NewServer(opts Options) *Server {
 	e := New(opts)
-	srv := httptest.NewServer(e)
+	srv := httptest.NewUnstartedServer(e)
+	hs := e.HTTPServer(e)
+	srv.Config.ReadHeaderTimeout, srv.Config.IdleTimeout = hs.ReadHeaderTimeout, hs.IdleTimeout
+	srv.Start()
 	return &Server{Emulator: e, URL: srv.URL, TokenURL: srv.URL + TokenPath, srv: srv}
+}
+
+// idleTimeout closes a keep-alive connection left unused this long:
+// longer than clients keep theirs (90 s for Go's), so that the client,
+// not the emulator, closes it in the normal case.
+const idleTimeout = 2 * time.Minute
+
+// HTTPServer returns an http.Server serving h (the emulator, or a handler
+// wrapping it) that cuts slow and idle clients off: request headers must
+// arrive within Options.ReadTimeout (the emulator bounds the body's time
+// itself) and an idle connection is closed after two minutes. There is no
+// write timeout, so that an injected Fault.Latency is served in full.
+func (e *Emulator) HTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: e.readTimeout, IdleTimeout: idleTimeout}
 }
 
 // Config returns a client configuration pointed at the server, with

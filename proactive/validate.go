@@ -17,6 +17,11 @@ import (
 // value of KEY from each localizedAttributes entry.
 const PlaceholderPrefix = "localizedattribute:"
 
+// MaxRequestBytes bounds the JSON body of one event. Amazon documents no
+// limit; this generous one (1 MiB, as bulk.MaxLineBytes) is the one
+// alexa-oos applies everywhere, the emulator answering 413 beyond it.
+const MaxRequestBytes = 1 << 20
+
 // Rules are the validation rules of a create request. The zero value is
 // not useful; start from DefaultRules. The client, the CLI and the
 // emulator all validate with the same Rules.
