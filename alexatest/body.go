@@ -36,9 +36,11 @@ func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request) bool {
 	rc := http.NewResponseController(w)
 	timed := rc.SetReadDeadline(time.Now().Add(e.readTimeout)) == nil
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if timed {
+	if timed && err == nil {
 		rc.SetReadDeadline(time.Time{})
 	}
+	// On an error the deadline stays: the server gives up at once on
+	// the rest of the body instead of waiting for it.
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -10,7 +10,8 @@ import (
 )
 
 // TestAmazonNodeSDK points Amazon's own Node SDK at the emulator and checks
-// that its requests are accepted as ours are. It needs node and a folder
+// that its requests are accepted as ours are, and that it surfaces the
+// emulator's 400 as a ServiceError with that status, code and message. It needs node and a folder
 // holding node_modules with ask-sdk-model and ask-sdk-core, named by
 // ALEXA_OOS_NODE_SDK; .ci/run installs them when npm can reach its
 // registry. Without them it is skipped.
@@ -25,7 +26,8 @@ func TestAmazonNodeSDK(t *testing.T) {
 	cmd := exec.Command(node, "testdata/node-sdk/run.js")
 	cmd.Env = append(os.Environ(), "NODE_PATH="+dir+"/node_modules", "EP="+srv.URL, "CID=amzn1.application-oa2-client.node", "CSECRET=nodesecret")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "duplicate: 409") || !strings.Contains(string(out), "done") {
+	const invalid = `invalid: ServiceError 400 code=400 message=INVALID_REQUEST: referenceId: is required`
+	if err != nil || !strings.Contains(string(out), "duplicate: 409") || !strings.Contains(string(out), invalid) || !strings.Contains(string(out), "done") {
 		t.Fatalf("node SDK: %v\n%s", err, out)
 	}
 	evs, msgs := srv.Events(), srv.Messages()

@@ -225,7 +225,10 @@ func TestEmulatorRateLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var body struct{ Code, Message string }
+		var body struct {
+			Code    json.Number // the HTTP status, as Amazon's SDKs expect
+			Message string
+		}
 		json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
 		statuses[resp.StatusCode]++

@@ -54,7 +54,7 @@ func TestKillAndResume(t *testing.T) {
 		t.Skip("runs a subprocess for seconds")
 	}
 	const n, killAt = 10000, 3000
-	srv := newServer(t, alexatest.Options{})
+	srv := newServer(t, alexatest.Options{MaxRecords: 2 * n}) // keep the repeats too
 	dir := t.TempDir()
 	input := filepath.Join(dir, "in.jsonl")
 	journal := filepath.Join(dir, "journal")

@@ -844,21 +844,21 @@ func TestEmulatorCommand(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("message send: %s\nemulator stderr:\n%s", r, stderr.String())
 	}
-	resp, err := http.Get(endpoint + alexatest.AdminMessages)
+	resp, err := http.Get(endpoint + alexatest.AdminMessages + "?user=amzn1.ask.account.E")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var by map[string][]alexatest.Message
+	var by alexatest.Listing[alexatest.Message]
 	err = json.NewDecoder(resp.Body).Decode(&by)
 	resp.Body.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var data bytes.Buffer
-	if ms := by["amzn1.ask.account.E"]; len(ms) == 1 {
+	if ms := by.Items; len(ms) == 1 {
 		json.Compact(&data, ms[0].Data)
 	}
-	if ms := by["amzn1.ask.account.E"]; len(ms) != 1 || data.String() != `{"reminder_id":"7"}` || ms[0].ExpiresAfterSeconds != 3600 {
+	if ms := by.Items; len(ms) != 1 || ms[0].UserID != "amzn1.ask.account.E" || data.String() != `{"reminder_id":"7"}` || ms[0].ExpiresAfterSeconds != 3600 {
 		t.Errorf("%s lists %+v", alexatest.AdminMessages, by)
 	}
 

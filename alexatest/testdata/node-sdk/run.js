@@ -1,6 +1,8 @@
 // Drives Amazon's own Node SDK (ask-sdk-model, ask-sdk-core) against the
-// emulator: a proactive event, a skill message, and a duplicate event that
-// must be refused with 409. Run by TestAmazonNodeSDK.
+// emulator: a proactive event, a skill message, a duplicate event that
+// must be refused with 409, and an invalid event that must surface as a
+// ServiceError with status 400 and the emulator's error body. Run by
+// TestAmazonNodeSDK.
 const { services } = require('ask-sdk-model');
 const { DefaultApiClient } = require('ask-sdk-core');
 
@@ -30,6 +32,13 @@ function event(now) {
     console.log('duplicate: accepted');
   } catch (e) {
     console.log('duplicate: ' + e.statusCode);
+  }
+  try {
+    await events.createProactiveEvent({ ...event(now), referenceId: '' }, 'DEVELOPMENT');
+    console.log('invalid: accepted');
+  } catch (e) {
+    const r = e.response || {};
+    console.log('invalid: ' + e.name + ' ' + e.statusCode + ' code=' + JSON.stringify(r.code) + ' message=' + r.message);
   }
   console.log('done');
 })().catch((e) => {

@@ -219,8 +219,8 @@ func TestEmulatorInProcessStopsOnCancel(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 	var info struct {
 		Endpoint string `json:"endpoint"`
-		TokenURL string `json:"token_url"`
-		ClientID string `json:"client_id"`
+		TokenURL string `json:"tokenUrl"`
+		ClientID string `json:"clientId"`
 	}
 	if err := json.Unmarshal([]byte(line), &info); err != nil || info.TokenURL != info.Endpoint+alexatest.TokenPath || info.ClientID != alexatest.DefaultClientID {
 		t.Fatalf("banner %q: %v", line, err)

@@ -13,8 +13,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/lwa"
 	"github.com/spf13/cobra"
 )
 
@@ -24,8 +26,12 @@ const DefaultEmulatorAddr = "127.0.0.1:8934"
 func (a *app) emulatorCommand() *cobra.Command {
 	var addr string
 	var rateLimit float64
+	var maxRecords int
+	var scopes []string
+	var allowRemoteAdmin bool
+	var readTimeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "emulator [--addr HOST:PORT] [--rate-limit N] [--client-id ID --client-secret-file FILE]",
+		Use:   "emulator [--addr HOST:PORT] [--rate-limit N] [--max-records N] [--scope S]... [--client-id ID --client-secret-file FILE]",
 		Short: "Serve the Alexa emulator: LWA tokens and both APIs",
 		Long: `Serve an emulator of Login with Amazon, the Proactive Events API and the
 Skill Messaging API until interrupted (SIGINT or SIGTERM), then shut down
@@ -35,28 +41,55 @@ on stderr (method, path, status; never a token).
 
 It validates requests with the same rules as the clients, requires a bearer
 token of the right scope, refuses a repeated referenceId (409) and answers
-202. For tooling it also serves, as JSON:
+202. Errors are Alexa's {"code","message"} with code the HTTP status as a
+number, as Amazon's SDKs expect, and the reason first in message
+("INVALID_REQUEST: ..."). A proactive event over 1 MiB, or a message whose
+data is over 6 KB, is answered 413. A client that takes more than
+--read-timeout to send a request's headers, or then its body, is cut off.
 
-  GET  ` + alexatest.AdminEvents + `    accepted events, by audience
-  GET  ` + alexatest.AdminMessages + `  accepted messages, by user
-  GET  ` + alexatest.AdminTokens + `    token requests (no secrets)
+For tooling it also serves, as JSON, to clients on this machine only
+(unless --allow-remote-admin):
+
+  GET  ` + alexatest.AdminEvents + `    accepted events (?audience= ?name= ?stage=)
+  GET  ` + alexatest.AdminMessages + `  accepted messages (?user=)
+  GET  ` + alexatest.AdminTokens + `    token requests, no secrets (?scope= ?clientId=)
   POST ` + alexatest.AdminReset + `     forget everything
+  GET  ` + alexatest.HealthPath + `               200 when up (to any client)
+
+Listings are pages, oldest first: {"items":[...],"nextCursor":"..."}; pass
+?limit=N (default 100, at most 1000) and ?cursor= the previous nextCursor.
+The emulator keeps the last --max-records events, messages and token
+requests (each), so that its memory stays bounded however long it runs.
 
 With --client-id and a secret (--client-secret-file FILE, or the
 ALEXA_CLIENT_SECRET environment variable: never a flag value) only those
-credentials are accepted; with neither, any non-empty pair is. Port 0 picks
-a free port. --timeout does not apply.
+credentials are accepted; with neither, any non-empty pair is. --scope
+restricts the scopes granted (invalid_scope otherwise); by default any is.
+Port 0 picks a free port. --timeout does not apply.
 
 --rate-limit N serves at most N API calls per second (token calls excepted)
 and answers the others 429 with a Retry-After, as Alexa throttles: to see
 how "bulk" slows down under throttling. 0, the default, is no limit.`,
 		Example: `  alexa-oos emulator --addr 127.0.0.1:0
   alexa-oos emulator --client-id amzn1.application-oa2-client.test --client-secret-file secret.txt
-  alexa-oos emulator --rate-limit 50`,
+  alexa-oos emulator --rate-limit 50 --max-records 100000
+  alexa-oos emulator --scope alexa::proactive_events
+  curl 'http://127.0.0.1:8934/_emulator/messages?user=amzn1.ask.account.X&limit=10'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
 			if rateLimit < 0 || math.IsNaN(rateLimit) || math.IsInf(rateLimit, 0) {
 				return usagef("--rate-limit: must be a number of requests per second, 0 for no limit (got %v)", rateLimit)
+			}
+			if maxRecords < 0 {
+				return usagef("--max-records: must be 0 or more, 0 to keep none (got %d)", maxRecords)
+			}
+			if readTimeout <= 0 {
+				return usagef("--read-timeout: must be more than 0 (got %s)", readTimeout)
+			}
+			for _, s := range scopes {
+				if s == "" || strings.ContainsFunc(s, unicode.IsSpace) {
+					return usagef("--scope: must be one scope, non-empty and without spaces, such as %s (got %q)", lwa.ScopeProactiveEvents, s)
+				}
 			}
 			creds, err := a.credentials()
 			if err != nil {
@@ -72,13 +105,23 @@ how "bulk" slows down under throttling. 0, the default, is no limit.`,
 			if err != nil {
 				return fmt.Errorf("emulator: %w", err)
 			}
+			records := maxRecords
+			if records == 0 {
+				records = -1 // keep none
+			}
 			return a.serveEmulator(cmd.Context(), ln, alexatest.Options{
 				ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken, RateLimit: rateLimit,
+				MaxRecords: records, Scopes: scopes, AllowRemoteAdmin: allowRemoteAdmin, ReadTimeout: readTimeout,
 			})
 		}),
 	}
-	cmd.Flags().StringVar(&addr, "addr", DefaultEmulatorAddr, "listen address; port 0 picks a free one")
-	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 0, "API calls per second served, 429 beyond (0: no limit)")
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", DefaultEmulatorAddr, "listen address; port 0 picks a free one")
+	f.Float64Var(&rateLimit, "rate-limit", 0, "API calls per second served, 429 beyond (0: no limit)")
+	f.IntVar(&maxRecords, "max-records", alexatest.DefaultMaxRecords, "events, messages and token requests kept, each: the most recent (0: none)")
+	f.StringArrayVar(&scopes, "scope", nil, "a scope granted (repeatable; default: any)")
+	f.BoolVar(&allowRemoteAdmin, "allow-remote-admin", false, "serve "+alexatest.AdminEvents+" and the other admin paths to clients beyond this machine")
+	f.DurationVar(&readTimeout, "read-timeout", alexatest.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body")
 	return cmd
 }
 
@@ -89,7 +132,11 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 	tokenURL := base + alexatest.TokenPath
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
-		a.warn("the emulator listens beyond this machine on %s; alexa-oos itself only talks plain http to loopback hosts", ln.Addr())
+		admin := "its admin paths answer this machine only (--allow-remote-admin to change that)"
+		if opts.AllowRemoteAdmin {
+			admin = "its admin paths answer anyone (--allow-remote-admin)"
+		}
+		a.warn("the emulator listens beyond this machine on %s; %s; alexa-oos itself only talks plain http to loopback hosts", ln.Addr(), admin)
 	}
 
 	id := opts.ClientID
@@ -107,27 +154,44 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 	default:
 		secretLine = "# " + EnvClientSecret + ": the same value this emulator was started with"
 	}
-	limitLine := ""
+	maxRecords := opts.MaxRecords
+	switch {
+	case maxRecords == 0:
+		maxRecords = alexatest.DefaultMaxRecords
+	case maxRecords < 0:
+		maxRecords = 0
+	}
+	extra := ""
 	if opts.RateLimit > 0 {
-		limitLine = fmt.Sprintf("  limit:     %g API calls per second, 429 with a Retry-After beyond\n", opts.RateLimit)
+		extra += fmt.Sprintf("  limit:     %g API calls per second, 429 with a Retry-After beyond\n", opts.RateLimit)
+	}
+	if len(opts.Scopes) > 0 {
+		extra += fmt.Sprintf("  scopes:    %s only\n", strings.Join(opts.Scopes, ", "))
 	}
 	if a.json() {
 		a.printJSON(struct {
 			Endpoint string            `json:"endpoint"`
-			TokenURL string            `json:"token_url"`
-			ClientID string            `json:"client_id"`
+			TokenURL string            `json:"tokenUrl"`
+			ClientID string            `json:"clientId"`
 			Admin    map[string]string `json:"admin"`
+			Health   string            `json:"health"`
+			// MaxRecords is how many records of each kind are kept.
+			MaxRecords int `json:"maxRecords"`
 			// RateLimit is --rate-limit, when set.
-			RateLimit float64 `json:"rate_limit,omitempty"`
+			RateLimit float64 `json:"rateLimit,omitempty"`
+			// Scopes are the only scopes granted, when --scope is given.
+			Scopes []string `json:"scopes,omitempty"`
 		}{base, tokenURL, id, map[string]string{
 			"events": base + alexatest.AdminEvents, "messages": base + alexatest.AdminMessages,
 			"tokens": base + alexatest.AdminTokens, "reset": base + alexatest.AdminReset,
-		}, opts.RateLimit})
+		}, base + alexatest.HealthPath, maxRecords, opts.RateLimit, opts.Scopes})
 	} else {
 		fmt.Fprintf(a.env.Stdout, `alexa-oos emulator listening on %s
   endpoint:  %s
   token URL: %s
   admin:     GET %s, %s, %s; POST %s
+  health:    GET %s
+  records:   the last %d events, messages and token requests are kept
 %s
 Point alexa-oos at it:
   export %s=%s
@@ -136,14 +200,12 @@ Point alexa-oos at it:
   %s
 
 Stop it with Ctrl-C.
-`, base, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset, limitLine,
+`, base, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
+			alexatest.HealthPath, maxRecords, extra,
 			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine)
 	}
 
-	srv := &http.Server{
-		Handler:           logRequests(emu, a.env.Stderr),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := emu.HTTPServer(logRequests(emu, a.env.Stderr))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
