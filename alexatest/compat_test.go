@@ -289,6 +289,7 @@ func TestSlowClientsCutOff(t *testing.T) {
 	}{
 		{"body", "POST " + alexatest.MessagesPath + "u HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + fmt.Sprint(size) + "\r\n\r\n", strings.Repeat(" ", size)},
 		{"headers", "POST " + alexatest.MessagesPath + "u HTTP/1.1\r\n", strings.Repeat("X", size)},
+		{"body to the health path", "POST " + alexatest.HealthPath + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + fmt.Sprint(size) + "\r\n\r\n", strings.Repeat(" ", size)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

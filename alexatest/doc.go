@@ -11,20 +11,46 @@
 //
 // It behaves as the real services do: tokens are bound to a scope and
 // expire; the APIs require a valid bearer token of their scope (403
-// otherwise), validate bodies with the same rules as the clients (400 with
-// {"code","message"}), refuse a repeated referenceId for the same audience
-// (409), and answer 202. Faults can be injected: a forced status with
-// Retry-After, latency, dropped connections, answers lost after the call
-// was served, for the next N calls or a share of calls. Options.RateLimit
-// makes it throttle (429 with Retry-After) as Alexa does, and
-// Options.DiscardRecords keeps its memory flat under millions of calls.
+// otherwise), validate bodies with the same rules as the clients (400),
+// refuse a repeated referenceId for the same audience (409), and answer
+// 202. Faults can be injected: a forced status with Retry-After, latency,
+// dropped connections, answers lost after the call was served, for the
+// next N calls or a share of calls. Options.RateLimit makes it throttle
+// (429 with Retry-After) as Alexa does.
 //
-// The Emulator is an http.Handler, so it can be served anywhere; the
-// alexa-oos command serves it with "alexa-oos emulator". Besides the APIs
-// it answers, for tooling:
+// API errors are {"code": 400, "message": "INVALID_REQUEST: ..."}: code
+// is the HTTP status as a number, as Amazon's SDKs (Python, Node, Java)
+// decode it, and the symbolic reason leads the message. LWA errors keep
+// LWA's {"error","error_description"}.
 //
-//	GET  /_emulator/events    accepted events, by audience
-//	GET  /_emulator/messages  accepted messages, by user
-//	GET  /_emulator/tokens    token requests (no secrets)
+// Its limits are stated, not stumbled on:
+//
+//   - A proactive event body over proactive.MaxRequestBytes (1 MiB;
+//     Options.MaxEventBytes) and a skill message whose data is over
+//     messaging.MaxDataBytes (6 KB) as compact JSON are answered 413.
+//   - A client gets Options.ReadTimeout (10 s) to send a request's
+//     headers, and again its body; a slower one is cut off.
+//   - Memory is bounded however long it runs: the emulator keeps the last
+//     Options.MaxRecords (10,000) events, messages and token requests
+//     each, remembers at most Options.MaxReferenceIDs referenceIds, each
+//     until its event expires, and counts calls per route, not per path.
+//     Events, Messages and the listings show what is kept.
+//     Options.DiscardRecords keeps no event or message at all.
+//
+// The Emulator is an http.Handler, so it can be served anywhere (serve it
+// with HTTPServer for its timeouts); the alexa-oos command serves it with
+// "alexa-oos emulator". Besides the APIs it answers, for tooling:
+//
+//	GET  /healthz             200 {"status":"ok"}, to any client
+//	GET  /_emulator/events    accepted events (?audience= ?name= ?stage=)
+//	GET  /_emulator/messages  accepted messages (?user=)
+//	GET  /_emulator/tokens    token requests, no secrets (?scope= ?clientId=)
 //	POST /_emulator/reset     forget everything accepted and issued
+//
+// The /_emulator/ paths answer clients on a loopback address only, unless
+// Options.AllowRemoteAdmin. Listings are pages, oldest first, as Listing:
+// {"items":[...],"nextCursor":"..."}, with ?limit= (default 100, at most
+// 1000) and ?cursor=; reading one copies that page only. Everything the
+// emulator writes is JSON with camelCase keys (LWA's own fields excepted)
+// and without HTML escaping.
 package alexatest

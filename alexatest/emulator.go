@@ -258,25 +258,27 @@ func New(opts Options) *Emulator {
 // Admin paths are served to loopback clients only (see
 // Options.AllowRemoteAdmin); the health path to anyone.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch p := r.URL.Path; {
-	case p == HealthPath:
-		e.mux.ServeHTTP(w, r)
+	p := r.URL.Path
+	own := p == HealthPath || isAdmin(p)
+	// Every body is read here, whatever the path, so that no client can
+	// hold a connection by trickling one.
+	if !e.readBody(w, r) {
+		if !own {
+			e.mu.Lock()
+			e.calls[e.callKey(p)]++
+			e.mu.Unlock()
+		}
 		return
-	case isAdmin(p):
-		if !e.opts.AllowRemoteAdmin && !fromLoopback(r) {
+	}
+	if own {
+		if isAdmin(p) && !e.opts.AllowRemoteAdmin && !fromLoopback(r) {
 			apiError(w, http.StatusForbidden, "FORBIDDEN", "the emulator's admin paths answer loopback clients only; allow others with --allow-remote-admin (Options.AllowRemoteAdmin)", nil)
 			return
 		}
 		e.mux.ServeHTTP(w, r)
 		return
 	}
-	if !e.readBody(w, r) {
-		e.mu.Lock()
-		e.calls[e.callKey(r.URL.Path)]++
-		e.mu.Unlock()
-		return
-	}
-	if f := e.takeFault(r.URL.Path); f != nil {
+	if f := e.takeFault(p); f != nil {
 		if f.apply(w, r, e.mux) {
 			return
 		}
