@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/proactive"
 	"github.com/spf13/cobra"
 )
@@ -33,12 +34,15 @@ referenceId, expiryTime, event, localizedAttributes, relevantAudience).
 
 A file may leave out timestamp, expiryTime and referenceId: send fills them
 (now, one hour later, 32 random hex digits) and says so. An expiryTime
-already past is refused. Locales must be ones Alexa supports (` + strings.Join(proactive.SupportedLocales, ", ") + `);
+already past is refused.
+
+Locales must be ones Alexa supports:
+  ` + strings.Join(proactive.SupportedLocales, " ") + `
 --any-locale also accepts any other language-REGION locale, for one Alexa
 added after this release.
 
 Files are JSON in UTF-8 (a leading byte order mark is dropped), at most
-` + fmt.Sprint(MaxInputBytes) + ` bytes; an empty file is refused.`,
+` + fmt.Sprint(MaxInputBytes>>20) + ` MiB; an empty file is refused.`,
 	}
 	cmd.PersistentFlags().BoolVar(&a.anyLocale, "any-locale", false, "accept any language-REGION locale, not only those Alexa is known to support")
 	cmd.AddCommand(a.proactiveSendCommand(), a.proactiveValidateCommand(), a.proactivePreviewCommand(),
@@ -165,7 +169,8 @@ built-in emulator, and the output shows what it recorded.`,
 			}
 			ctx, cancel := a.context(cmd)
 			defer cancel()
-			a.connect(t, "sending to the built-in emulator at %s")
+			// The built-in emulator judges with the same rules (--any-locale).
+			a.connectWith(t, "sending to the built-in emulator at %s", alexatest.Options{Rules: &rules})
 			defer t.close()
 			res, err := proactive.NewClient(t.cfg, proactive.WithRules(rules)).Create(ctx, req, st)
 			var dup *alexa.Error
@@ -410,11 +415,21 @@ part, such as WeatherAlert, in any case.`,
 			if err != nil {
 				return usagef("--locale: %v", err)
 			}
+			// The audience as a plain struct: its MarshalJSON would
+			// HTML-escape the userId.
+			type plainAudience struct {
+				Type    proactive.AudienceType `json:"type"`
+				Payload map[string]any         `json:"payload"`
+			}
+			aud := plainAudience{req.RelevantAudience.Type, req.RelevantAudience.Payload}
+			if aud.Payload == nil {
+				aud.Payload = map[string]any{}
+			}
 			return a.writeJSON(struct {
 				Event               proactive.Event                `json:"event"`
 				LocalizedAttributes []proactive.LocalizedAttribute `json:"localizedAttributes"`
-				RelevantAudience    proactive.Audience             `json:"relevantAudience"`
-			}{req.Event, req.LocalizedAttributes, req.RelevantAudience}, "  ")
+				RelevantAudience    plainAudience                  `json:"relevantAudience"`
+			}{req.Event, req.LocalizedAttributes, aud}, "  ")
 		}),
 	}
 	cmd.Flags().StringVar(&user, "unicast", "", "send to one customer: their userId")
