@@ -18,6 +18,11 @@ import (
 // value of KEY from each localizedAttributes entry.
 const PlaceholderPrefix = "localizedattribute:"
 
+// MaxRequestBytes bounds the JSON body of one event. Amazon documents no
+// limit; this generous one (1 MiB, as bulk.MaxLineBytes) is the one
+// alexa-oos applies everywhere, the emulator answering 413 beyond it.
+const MaxRequestBytes = 1 << 20
+
 // Rules are the validation rules of a create request. The zero value is
 // not useful; start from DefaultRules. The client, the CLI and the
 // emulator all validate with the same Rules.
@@ -58,11 +63,6 @@ var SupportedLocales = []string{
 	"ar-SA", "de-DE", "en-AU", "en-CA", "en-GB", "en-IN", "en-US", "es-ES", "es-MX",
 	"es-US", "fr-CA", "fr-FR", "hi-IN", "it-IT", "ja-JP", "nl-NL", "pt-BR",
 }
-
-// MaxRequestBytes is the default bound of a create request as sent
-// (compact JSON). Amazon documents no limit; 1 MiB is far above any real
-// event, and what the emulator accepts.
-const MaxRequestBytes = 1 << 20
 
 // Validate checks r against DefaultRules.
 func (r *Request) Validate() error { return DefaultRules.Validate(r) }
