@@ -76,14 +76,21 @@ func about(subject string, err error) error {
 	if errors.As(err, &ve) {
 		e := &cliError{code: ExitUsage, kind: kindValidation, subject: subject, violations: ve.Violations,
 			msg: fmt.Sprintf("%s: %s, nothing sent", subject, problems(len(ve.Violations))), err: err}
-		for _, v := range ve.Violations {
-			if strings.HasSuffix(v.Field, ".locale") && strings.HasPrefix(v.Rule, "must be a locale Alexa supports") {
-				e.hint = "a locale Alexa added after this release? --any-locale accepts any language-REGION locale"
-			}
-		}
+		e.hint = localeHint(ve.Violations)
 		return e
 	}
 	return err
+}
+
+// localeHint points at --any-locale when a locale outside Alexa's known
+// list was refused; "" otherwise.
+func localeHint(vs []alexa.Violation) string {
+	for _, v := range vs {
+		if strings.HasSuffix(v.Field, ".locale") && strings.HasPrefix(v.Rule, "must be a locale Alexa supports") {
+			return "a locale Alexa added after this release? --any-locale accepts any language-REGION locale"
+		}
+	}
+	return ""
 }
 
 func problems(n int) string {

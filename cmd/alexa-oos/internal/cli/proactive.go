@@ -323,6 +323,9 @@ func (a *app) validateFile(file string) fileReport {
 	for _, v := range r.Violations {
 		fmt.Fprintf(a.env.Stdout, "%s: %s\n", name, v)
 	}
+	if h := localeHint(r.Violations); h != "" {
+		fmt.Fprintf(a.env.Stderr, "alexa-oos: %s: hint: %s\n", name, h)
+	}
 	return r
 }
 
