@@ -169,7 +169,7 @@ func TestEmulatorValidatesWithTheClientRules(t *testing.T) {
 	srv := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"u1"}})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeProactiveEvents)}
-	bad := `{"timestamp":"2026-11-25T12:00:00Z","referenceId":"","expiryTime":"2026-11-25T12:01:00Z","event":{"name":"X.Y","payload":{"a":"localizedattribute:k"}},"localizedAttributes":[{"locale":"en-US"}],"relevantAudience":{"type":"Broadcast"}}`
+	bad := `{"timestamp":"2099-11-25T12:00:00Z","referenceId":"","expiryTime":"2099-11-25T12:01:00Z","event":{"name":"X.Y","payload":{"a":"localizedattribute:k"}},"localizedAttributes":[{"locale":"en-US"}],"relevantAudience":{"type":"Broadcast"}}`
 	status, body := post(t, srv.URL+proactive.PathDevelopment, auth, bad)
 	if status != 400 {
 		t.Fatalf("status %d, want 400", status)
@@ -210,7 +210,7 @@ func TestDuplicateReferenceIDPerAudience(t *testing.T) {
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeProactiveEvents)}
 	ev := func(audience string) string {
-		return `{"timestamp":"2026-11-25T12:00:00Z","referenceId":"r1","expiryTime":"2026-11-25T13:00:00Z",
+		return `{"timestamp":"2099-11-25T12:00:00Z","referenceId":"r1","expiryTime":"2099-11-25T13:00:00Z",
 		"event":{"name":"AMAZON.MessageAlert.Activated","payload":{"state":{"status":"UNREAD"},"messageGroup":{"creator":{"name":"Andy"},"count":1}}},
 		"localizedAttributes":[],"relevantAudience":` + audience + `}`
 	}
@@ -247,18 +247,18 @@ func TestForeignSDKRequestsAccepted(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("python token request: %d %v", status, tok)
 	}
-	py := `{"timestamp": "2026-11-25T12:00:00.123456", "referenceId": "1234", "expiryTime": "2026-11-25T13:00:00.123456", "event": {"name": "AMAZON.WeatherAlert.Activated", "payload": {"weatherAlert": {"alertType": "SNOW_STORM", "source": "localizedattribute:source"}}}, "localizedAttributes": [{"locale": "en-US", "source": "Foo"}], "relevantAudience": {"type": "Multicast", "payload": {}}}`
+	py := `{"timestamp": "2099-11-25T12:00:00.123456", "referenceId": "1234", "expiryTime": "2099-11-25T13:00:00.123456", "event": {"name": "AMAZON.WeatherAlert.Activated", "payload": {"weatherAlert": {"alertType": "SNOW_STORM", "source": "localizedattribute:source"}}}, "localizedAttributes": [{"locale": "en-US", "source": "Foo"}], "relevantAudience": {"type": "Multicast", "payload": {}}}`
 	hdr := map[string]string{"Content-type": "application/json", "User-Agent": "ask-python-model/1.0.0 Python/3.11.7", "Authorization": "Bearer " + tok["access_token"].(string)}
 	if status, body := post(t, srv.URL+proactive.PathDevelopment, hdr, py); status != 202 {
 		t.Fatalf("python event: %d %v", status, body)
 	}
-	node := `{"timestamp":"2026-11-25T12:00:00.000Z","referenceId":"5678","expiryTime":"2026-11-25T13:00:00.000Z","event":{"name":"AMAZON.WeatherAlert.Activated","payload":{"weatherAlert":{"alertType":"SNOW_STORM","source":"localizedattribute:source"}}},"localizedAttributes":[{"locale":"en-US","source":"Foo"}],"relevantAudience":{"type":"Multicast"}}`
+	node := `{"timestamp":"2099-11-25T12:00:00.000Z","referenceId":"5678","expiryTime":"2099-11-25T13:00:00.000Z","event":{"name":"AMAZON.WeatherAlert.Activated","payload":{"weatherAlert":{"alertType":"SNOW_STORM","source":"localizedattribute:source"}}},"localizedAttributes":[{"locale":"en-US","source":"Foo"}],"relevantAudience":{"type":"Multicast"}}`
 	hdr["User-Agent"] = "ask-node-model/1.86.0 Node/v20.20.2"
 	if status, body := post(t, srv.URL+proactive.PathDevelopment, hdr, node); status != 202 {
 		t.Fatalf("node event: %d %v", status, body)
 	}
 	evs := srv.Events()
-	if len(evs) != 2 || !evs[0].Request.Timestamp.Equal(time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)) {
+	if len(evs) != 2 || !evs[0].Request.Timestamp.Equal(time.Date(2099, 11, 25, 12, 0, 0, 123456000, time.UTC)) {
 		t.Errorf("recorded %+v", evs)
 	}
 	if got := evs[0].Header.Get("Authorization"); got != "Bearer [redacted]" {
@@ -375,7 +375,7 @@ func TestEmulatorAppliesSchemaRules(t *testing.T) {
 	if n < 8 {
 		t.Errorf("only %d example event files", n)
 	}
-	bad := `{"timestamp":"2026-11-25T12:00:00Z","referenceId":"w1","expiryTime":"2026-11-25T13:00:00Z",
+	bad := `{"timestamp":"2099-11-25T12:00:00Z","referenceId":"w1","expiryTime":"2099-11-25T13:00:00Z",
 	"event":{"name":"AMAZON.WeatherAlert.Activated","payload":{"weatherAlert":{"alertType":"SNOWSTORM","source":"localizedattribute:source"}}},
 	"localizedAttributes":[{"locale":"en-US","source":"Foo"}],"relevantAudience":{"type":"Multicast","payload":{}}}`
 	status, b := post(t, srv.URL+proactive.PathDevelopment, auth, bad)

@@ -81,7 +81,7 @@ func TestParseMessage(t *testing.T) {
 }
 
 func TestParseEvent(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	now := time.Now().UTC().Truncate(time.Second) // an expiryTime in the past is refused
 	strict := proactive.DefaultRules
 	strict.StrictReferenceID = true
 	line := []byte(eventLine(3))

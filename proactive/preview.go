@@ -35,9 +35,13 @@ const SpokenTimeFormat = "Monday, January 2 at 3:04 PM MST"
 // audience do not change the sentence and are not checked, so a file that
 // leaves them to send time can be previewed. A name outside the catalogue
 // is an error.
-func Preview(r *Request) ([]Spoken, error) {
+func Preview(r *Request) ([]Spoken, error) { return DefaultRules.Preview(r) }
+
+// Preview is the package's Preview, checking the event and
+// localizedAttributes with rules (their locales, for one).
+func (rules Rules) Preview(r *Request) ([]Spoken, error) {
 	var vs alexa.Violations
-	for _, v := range DefaultRules.Check(r) {
+	for _, v := range rules.Check(r) {
 		if strings.HasPrefix(v.Field, "event.") || strings.HasPrefix(v.Field, "localizedAttributes") {
 			vs = append(vs, v)
 		}

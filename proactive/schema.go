@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/alexa-oos/alexa"
 )
@@ -44,7 +45,9 @@ type SchemaInfo struct {
 	Approximate bool
 	// Example returns a fresh, valid example payload and the values of the
 	// placeholders it uses (without "locale"), the same for every locale.
-	Example func() (Schema, map[string]string)
+	// Its times, if any, lie ahead of now, so that its sentence speaks of
+	// the future.
+	Example func(now time.Time) (Schema, map[string]string)
 }
 
 // schemaDef is a catalogue entry: what SchemaInfo says, plus the rules and
@@ -108,11 +111,18 @@ func unknownSchema(name string) error {
 	return fmt.Errorf("unknown schema %q: known schemas are %s", name, strings.Join(names, ", "))
 }
 
-// Skeleton returns a valid request for schema name with the example
-// payload, a localizedAttributes entry per locale (en-US when none is
-// given) and audience. Timestamp, ExpiryTime and ReferenceID are left
-// empty: they belong to the moment of sending.
+// Skeleton returns a valid request for schema name, as
+// DefaultRules.Skeleton does.
 func Skeleton(name string, locales []string, audience Audience) (*Request, error) {
+	return DefaultRules.Skeleton(name, locales, audience)
+}
+
+// Skeleton returns a valid request for schema name with the example
+// payload (its times counted from rules.Now), a localizedAttributes entry
+// per locale (en-US when none is given) and audience. Each locale must be
+// one the rules accept. Timestamp, ExpiryTime and ReferenceID are left
+// empty: they belong to the moment of sending.
+func (rules Rules) Skeleton(name string, locales []string, audience Audience) (*Request, error) {
 	d, ok := lookup(name)
 	if !ok {
 		return nil, unknownSchema(name)
@@ -120,9 +130,12 @@ func Skeleton(name string, locales []string, audience Audience) (*Request, error
 	if len(locales) == 0 {
 		locales = []string{EnUS}
 	}
-	payload, values := d.Example()
+	payload, values := d.Example(rules.now())
 	r := &Request{Event: NewEvent(payload), RelevantAudience: audience}
 	for _, loc := range locales {
+		if rule := rules.localeRule(loc); rule != "" {
+			return nil, fmt.Errorf("locale %q: %s", loc, rule)
+		}
 		if d.EnUSOnly && loc != EnUS {
 			return nil, fmt.Errorf("%s is available in %s only, not %s", name, EnUS, loc)
 		}
@@ -386,4 +399,10 @@ func shown(v any) any {
 		return jsonText(b)
 	}
 	return v
+}
+
+// ahead returns the whole hour at least d after now, in UTC: example times
+// read better on the hour.
+func ahead(now time.Time, d time.Duration) time.Time {
+	return now.Add(d).UTC().Truncate(time.Hour).Add(time.Hour)
 }

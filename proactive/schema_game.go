@@ -1,6 +1,9 @@
 package proactive
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaSocialGameInvite is the event name of a game invitation. Alexa
 // supports it in en-US only.
@@ -98,7 +101,7 @@ var socialGameInviteSchema = schemaDef{
 		EnUSOnly:    true,
 		Template:    "Your <relationshipToInvitee> <inviter> invited (or challenged) you to a <offer> of <game>.",
 		Approximate: true,
-		Example: func() (Schema, map[string]string) {
+		Example: func(time.Time) (Schema, map[string]string) {
 			return SocialGameInviteAvailable{
 				Invite: GameInvite{Inviter: Inviter{Name: "Max"}, RelationshipToInvitee: RelationshipFriend, InviteType: InviteChallenge},
 				Game:   Game{Offer: OfferMatch, Name: GameNamePlaceholder},

@@ -1,6 +1,9 @@
 package proactive
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaMediaContent is the event name of a media release notice.
 const SchemaMediaContent = "AMAZON.MediaContent.Available"
@@ -78,9 +81,9 @@ var mediaContentSchema = schemaDef{
 	SchemaInfo: SchemaInfo{
 		Name:     SchemaMediaContent,
 		Template: "<content> will <method> on <startTime> on <provider>.",
-		Example: func() (Schema, map[string]string) {
+		Example: func(now time.Time) (Schema, map[string]string) {
 			return MediaContentAvailable{
-				Availability: Availability{StartTime: "2026-11-27T21:00:00Z", Provider: &Named{ProviderNamePlaceholder}, Method: MethodAir},
+				Availability: Availability{StartTime: FormatTime(ahead(now, 36*time.Hour)), Provider: &Named{ProviderNamePlaceholder}, Method: MethodAir},
 				Content:      MediaContent{Name: ContentNamePlaceholder, ContentType: ContentEpisode},
 			}, map[string]string{"contentName": "The Harbour, season 2", "providerName": "Example TV"}
 		},

@@ -3,6 +3,7 @@ package proactive
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // SchemaMessageAlert is the event name of a message notification.
@@ -79,7 +80,7 @@ var messageAlertSchema = schemaDef{
 	SchemaInfo: SchemaInfo{
 		Name:     SchemaMessageAlert,
 		Template: "You have <count> <freshness> <status> <urgency> message(s) from <creator>.",
-		Example: func() (Schema, map[string]string) {
+		Example: func(time.Time) (Schema, map[string]string) {
 			return MessageAlertActivated{
 				State:        MessageState{Status: MessageUnread, Freshness: FreshnessNew},
 				MessageGroup: MessageGroup{Creator: Named{"Andy"}, Count: 5, Urgency: UrgencyUrgent},

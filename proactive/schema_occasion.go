@@ -1,6 +1,9 @@
 package proactive
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaOccasion is the event name of a reservation or appointment update.
 const SchemaOccasion = "AMAZON.Occasion.Updated"
@@ -83,14 +86,14 @@ var occasionSchema = schemaDef{
 	SchemaInfo: SchemaInfo{
 		Name:     SchemaOccasion,
 		Template: "Your <occasionType> at <provider> for <subject> on <bookingTime> has been <confirmationStatus>.",
-		Example: func() (Schema, map[string]string) {
+		Example: func(now time.Time) (Schema, map[string]string) {
 			return OccasionUpdated{
 					State: OccasionState{ConfirmationStatus: BookingConfirmed},
 					Occasion: Occasion{
 						OccasionType: OccasionAppointment,
 						Subject:      SubjectPlaceholder,
 						Provider:     Named{ProviderNamePlaceholder},
-						BookingTime:  "2026-11-27T15:30:00Z",
+						BookingTime:  FormatTime(ahead(now, 48*time.Hour)),
 						Broker:       &Named{BrokerNamePlaceholder},
 					},
 				}, map[string]string{

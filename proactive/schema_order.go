@@ -1,6 +1,9 @@
 package proactive
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaOrderStatus is the event name of an order update. Alexa supports it
 // in en-US only.
@@ -87,12 +90,12 @@ var orderStatusSchema = schemaDef{
 		EnUSOnly:    true,
 		Template:    "Your order from <seller> has shipped (a sentence per status). It should arrive on <expectedArrival>.",
 		Approximate: true,
-		Example: func() (Schema, map[string]string) {
+		Example: func(now time.Time) (Schema, map[string]string) {
 			return OrderStatusUpdated{
 				State: OrderState{
 					Status:          OrderShipped,
-					EnterTimestamp:  "2026-11-25T10:00:00Z",
-					DeliveryDetails: &DeliveryDetails{ExpectedArrival: "2026-11-27T18:00:00Z"},
+					EnterTimestamp:  FormatTime(now.Truncate(time.Minute)),
+					DeliveryDetails: &DeliveryDetails{ExpectedArrival: FormatTime(ahead(now, 48*time.Hour))},
 				},
 				Order: Order{Seller: Named{SellerNamePlaceholder}},
 			}, map[string]string{"sellerName": "Fabrikam"}

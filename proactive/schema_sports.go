@@ -1,6 +1,9 @@
 package proactive
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaSportsEvent is the event name of a score update.
 const SchemaSportsEvent = "AMAZON.SportsEvent.Updated"
@@ -66,7 +69,7 @@ var sportsEventSchema = schemaDef{
 		Name:        SchemaSportsEvent,
 		Template:    "Update on <eventLeague>: <homeTeam> <score>, <awayTeam> <score>. <teamName> scored <scoreEarned>.",
 		Approximate: true,
-		Example: func() (Schema, map[string]string) {
+		Example: func(time.Time) (Schema, map[string]string) {
 			return SportsEventUpdated{
 				Update: &ScoreUpdate{ScoreEarned: 1, TeamName: "Arsenal"},
 				SportsEvent: SportsEvent{

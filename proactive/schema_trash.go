@@ -3,6 +3,7 @@ package proactive
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // SchemaTrashCollection is the event name of a garbage collection reminder.
@@ -88,7 +89,7 @@ var trashCollectionSchema = schemaDef{
 	SchemaInfo: SchemaInfo{
 		Name:     SchemaTrashCollection,
 		Template: "The coming <collectionDayOfWeek> is <garbageTypes> garbage collection day.",
-		Example: func() (Schema, map[string]string) {
+		Example: func(time.Time) (Schema, map[string]string) {
 			return TrashCollectionAlertActivated{TrashCollectionAlert{
 				GarbageTypes:        []GarbageType{GarbageCompostable, GarbageRecyclablePlastics},
 				CollectionDayOfWeek: Tuesday,

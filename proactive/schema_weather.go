@@ -1,5 +1,7 @@
 package proactive
 
+import "time"
+
 // SchemaWeatherAlert is the event name of a weather alert.
 const SchemaWeatherAlert = "AMAZON.WeatherAlert.Activated"
 
@@ -50,7 +52,7 @@ var weatherAlertSchema = schemaDef{
 	SchemaInfo: SchemaInfo{
 		Name:     SchemaWeatherAlert,
 		Template: "There is a <alertType> alert for your area. Provided by <source>.",
-		Example: func() (Schema, map[string]string) {
+		Example: func(time.Time) (Schema, map[string]string) {
 			return WeatherAlertActivated{WeatherAlert{Source: WeatherSourcePlaceholder, AlertType: AlertSnowStorm}},
 				map[string]string{"source": "Foo"}
 		},

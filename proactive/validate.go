@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -33,11 +34,35 @@ type Rules struct {
 	// digits and "~", as one line of Amazon's docs says. Off by default:
 	// Amazon's own samples use hyphens and UUIDs are accepted in practice.
 	StrictReferenceID bool
+	// Locales are the locales a localizedAttributes entry may name,
+	// spelled exactly so. Nil means SupportedLocales.
+	Locales []string
+	// AnyLocale also accepts any locale shaped like Alexa's, a language
+	// and a region such as "nl-BE": for a locale Alexa added after this
+	// release. Off by default, so that a typo ("en-UK") is caught before
+	// sending.
+	AnyLocale bool
+	// Now returns the current time: an expiryTime not after it is
+	// refused, as Alexa would drop the notification at once. Nil means
+	// time.Now.
+	Now func() time.Time
+	// MaxBodyBytes bounds the request as sent (compact JSON). 0 means
+	// MaxRequestBytes.
+	MaxBodyBytes int
 }
 
 // DefaultRules are the documented rules, read leniently where the
 // documentation is unsure.
 var DefaultRules = Rules{MinExpiry: 5 * time.Minute, MaxExpiry: 24 * time.Hour}
+
+// SupportedLocales are the locales Alexa supports, as Amazon lists them in
+// "Develop Skills in Multiple Languages"
+// (https://developer.amazon.com/en-US/docs/alexa/custom-skills/develop-skills-in-multiple-languages.html).
+// The list grows: Rules.Locales and Rules.AnyLocale admit others.
+var SupportedLocales = []string{
+	"ar-SA", "de-DE", "en-AU", "en-CA", "en-GB", "en-IN", "en-US", "es-ES", "es-MX",
+	"es-US", "fr-CA", "fr-FR", "hi-IN", "it-IT", "ja-JP", "nl-NL", "pt-BR",
+}
 
 // Validate checks r against DefaultRules.
 func (r *Request) Validate() error { return DefaultRules.Validate(r) }
@@ -77,7 +102,14 @@ func (rules Rules) Check(r *Request) []alexa.Violation {
 		if !decodeFailed["expiryTime"] {
 			vs.Add("expiryTime", "is required", nil)
 		}
-	case !r.Timestamp.IsZero():
+	default:
+		if now := rules.now(); !r.ExpiryTime.After(now) {
+			vs.Add("expiryTime", "must be in the future: Alexa drops an expired notification",
+				fmt.Sprintf("%s, %s ago", FormatTime(r.ExpiryTime), now.Sub(r.ExpiryTime).Round(time.Second)))
+		}
+		if r.Timestamp.IsZero() {
+			break
+		}
 		d := r.ExpiryTime.Sub(r.Timestamp)
 		if d < rules.MinExpiry || d > rules.MaxExpiry {
 			vs.Add("expiryTime", fmt.Sprintf("must be %s to %s after timestamp", human(rules.MinExpiry), human(rules.MaxExpiry)),
@@ -104,8 +136,15 @@ func (rules Rules) Check(r *Request) []alexa.Violation {
 		}
 	}
 	for i, l := range r.LocalizedAttributes {
-		if l.Locale() == "" {
-			vs.Add(fmt.Sprintf("localizedAttributes[%d].locale", i), "is required", nil)
+		field := fmt.Sprintf("localizedAttributes[%d].locale", i)
+		if _, ok := l["locale"]; !ok && !decodeFailed[field] {
+			vs.Add(field, "is required", nil)
+		} else if rule := rules.localeRule(l.Locale()); rule != "" && !decodeFailed[field] {
+			var value any
+			if l.Locale() != "" {
+				value = l.Locale()
+			}
+			vs.Add(field, rule, value)
 		}
 	}
 	keys := Placeholders(tree)
@@ -136,7 +175,84 @@ func (rules Rules) Check(r *Request) []alexa.Violation {
 	if tree != nil && r.Event.Name != "" {
 		vs = append(vs, checkSchema(r.Event.Name, tree, r.LocalizedAttributes)...)
 	}
+	if n, ok := rules.oversize(r, len(payload)); ok {
+		vs.Add("request", fmt.Sprintf("must be at most %d bytes as JSON", rules.maxBody()), fmt.Sprintf("%d bytes", n))
+	}
 	return vs
+}
+
+func (rules Rules) now() time.Time {
+	if rules.Now != nil {
+		return rules.Now()
+	}
+	return time.Now()
+}
+
+func (rules Rules) maxBody() int { return cmp.Or(rules.MaxBodyBytes, MaxRequestBytes) }
+
+// oversize reports whether r is larger than MaxBodyBytes as sent, and its
+// size then. It encodes r only when r may be that large: escaping can at
+// most multiply the bytes of a string by six.
+func (rules Rules) oversize(r *Request, payloadBytes int) (int, bool) {
+	estimate := payloadBytes + len(r.ReferenceID) + len(r.Event.Name) + 512
+	for _, l := range r.LocalizedAttributes {
+		for k, v := range l {
+			estimate += len(k) + len(v) + 6
+		}
+	}
+	for k, v := range r.RelevantAudience.Payload {
+		estimate += len(k) + len(fmt.Sprint(v)) + 6
+	}
+	max := rules.maxBody()
+	if estimate*6 <= max {
+		return 0, false
+	}
+	b, err := json.Marshal(r)
+	if err != nil || len(b) <= max {
+		return 0, false
+	}
+	return len(b), true
+}
+
+// localeRule returns the rule locale breaks, or "" when it is one the
+// rules accept.
+func (rules Rules) localeRule(locale string) string {
+	locales := rules.Locales
+	if locales == nil {
+		locales = SupportedLocales
+	}
+	if slices.Contains(locales, locale) {
+		return ""
+	}
+	if locale == "" {
+		return "must not be empty: a locale such as en-US"
+	}
+	if i := slices.IndexFunc(locales, func(l string) bool { return strings.EqualFold(l, locale) }); i >= 0 {
+		return "must be spelled " + locales[i]
+	}
+	if rules.AnyLocale {
+		if localeShape(locale) {
+			return ""
+		}
+		return "must be a language and a region, such as en-US"
+	}
+	return "must be a locale Alexa supports: " + strings.Join(locales, ", ")
+}
+
+// localeShape reports whether s is shaped like Alexa's locales: two or
+// three lower-case letters, "-", two upper-case letters or three digits.
+func localeShape(s string) bool {
+	lang, region, ok := strings.Cut(s, "-")
+	if !ok || len(lang) < 2 || len(lang) > 3 || strings.IndexFunc(lang, func(c rune) bool { return c < 'a' || c > 'z' }) >= 0 {
+		return false
+	}
+	switch len(region) {
+	case 2:
+		return strings.IndexFunc(region, func(c rune) bool { return c < 'A' || c > 'Z' }) < 0
+	case 3:
+		return strings.IndexFunc(region, func(c rune) bool { return c < '0' || c > '9' }) < 0
+	}
+	return false
 }
 
 // Placeholders returns the sorted KEYs of every localizedattribute:KEY

@@ -329,7 +329,7 @@ func TestProactiveSendKeepsGivenFields(t *testing.T) {
 	}
 	reqs := rec.requests()
 	body := reqs[len(reqs)-1].JSON
-	if body["referenceId"] != "fixed-reference-0001" || body["timestamp"] != "2026-11-25T12:00:00.000Z" || body["expiryTime"] != "2026-11-25T13:00:00.000Z" {
+	if body["referenceId"] != "fixed-reference-0001" || body["timestamp"] != "2099-11-25T12:00:00.000Z" || body["expiryTime"] != "2099-11-25T13:00:00.000Z" {
 		t.Errorf("sent %v", body)
 	}
 	if aud, _ := json.Marshal(body["relevantAudience"]); string(aud) != `{"payload":{"user":"amzn1.ask.account.TESTUSER"},"type":"Unicast"}` {
@@ -527,8 +527,8 @@ func TestAgainstEmulator(t *testing.T) {
 		r = run(t, env, "", "-o", "json", "token", "--scope", "alexa:abc")
 		var out struct{ AccessToken, ExpiresAt, Scope string }
 		if err := json.Unmarshal([]byte(r.stdout), &struct {
-			A *string `json:"access_token"`
-			E *string `json:"expires_at"`
+			A *string `json:"accessToken"`
+			E *string `json:"expiresAt"`
 			S *string `json:"scope"`
 		}{&out.AccessToken, &out.ExpiresAt, &out.Scope}); err != nil || r.code != 0 {
 			t.Fatalf("%v\n%s", err, r)
@@ -553,8 +553,21 @@ func TestAgainstEmulator(t *testing.T) {
 		if first.code != 0 {
 			t.Fatalf("first send: %s", first)
 		}
-		if second.code != 1 || !strings.Contains(second.stderr, "duplicate referenceId") || !strings.Contains(second.stderr, "409") {
-			t.Errorf("second send: want exit 1 and duplicate\n%s", second)
+		// Alexa has the event already: what was asked is done.
+		if second.code != 0 || !strings.HasPrefix(second.stdout, "already delivered: HTTP 409") || second.stderr != "" {
+			t.Errorf("second send: want exit 0 and already delivered\n%s", second)
+		}
+		third := run(t, env, "", "-o", "json", "proactive", "send", fixedIDFixture)
+		var out struct {
+			Result      string
+			Status      int
+			ReferenceID string
+		}
+		if err := json.Unmarshal([]byte(third.stdout), &out); err != nil || third.code != 0 {
+			t.Fatalf("third send: %v\n%s", err, third)
+		}
+		if out.Result != "alreadyDelivered" || out.Status != 409 || out.ReferenceID != "fixed-reference-0001" {
+			t.Errorf("third send: JSON %+v; want result alreadyDelivered, status 409", out)
 		}
 	})
 }
@@ -607,8 +620,8 @@ func TestAPIFailures(t *testing.T) {
 					if out["kind"] != tt.kind || out["status"] == nil || out["error"] == "" {
 						t.Errorf("JSON error %v, want kind %s", out, tt.kind)
 					}
-					if tt.kind == "throttled" && out["retry_after_seconds"] != 120.0 {
-						t.Errorf("JSON error %v, want retry_after_seconds 120", out)
+					if tt.kind == "throttled" && out["retryAfterSeconds"] != 120.0 {
+						t.Errorf("JSON error %v, want retryAfterSeconds 120", out)
 					}
 				}
 			}

@@ -59,6 +59,9 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Getenv looks up an environment variable; nil means none is set.
 	Getenv func(string) string
+	// Now is the clock: it fills request times and judges expiry. Nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 // Main runs the command with args (without the program name) in the
@@ -86,6 +89,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}
+	if env.Now == nil {
+		env.Now = time.Now
+	}
 	a := &app{env: env, output: "text", timeout: DefaultTimeout}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -93,6 +99,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	err := root.ExecuteContext(ctx)
+	if err != nil && !a.json() && outputFlag(args) == "json" {
+		// Flag parsing stopped before -o json (at an unknown flag, say):
+		// the error is still wanted as JSON.
+		a.output = "json"
+	}
 	return a.finish(err)
 }
 
@@ -110,12 +121,47 @@ type app struct {
 	timeout          time.Duration
 	verbose          bool
 	output           string
+	anyLocale        bool // proactive --any-locale
 
 	flags  *pflag.FlagSet // the root's persistent flags, to tell set from default
 	logger *slog.Logger
 }
 
 func (a *app) json() bool { return a.output == "json" }
+
+func (a *app) now() time.Time { return a.env.Now() }
+
+// outputFlag returns the last value given to -o/--output in args, as
+// pflag would read it, or "".
+func outputFlag(args []string) string {
+	out := ""
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return out
+		case arg == "-o" || arg == "--output":
+			if i+1 < len(args) {
+				out = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(arg, "--output="):
+			out = strings.TrimPrefix(arg, "--output=")
+		case len(arg) > 1 && arg[0] == '-' && arg[1] != '-':
+			// Shorthands, possibly combined: -o json, -ojson, -o=json, -vo json.
+			if k := strings.IndexByte(arg, 'o'); k > 0 && strings.Trim(arg[1:k], "v") == "" {
+				switch rest := strings.TrimPrefix(arg[k+1:], "="); {
+				case rest != "":
+					out = rest
+				case i+1 < len(args):
+					out = args[i+1]
+					i++
+				}
+			}
+		}
+	}
+	return out
+}
 
 const rootLong = `alexa-oos sends Alexa proactive events and skill messages (the
 out-of-session APIs), fetches Login-with-Amazon access tokens, and serves a
@@ -170,7 +216,7 @@ func (a *app) rootCommand() *cobra.Command {
 	f.StringVar(&a.region, "region", "", "API region: NA, EU or FE (default NA)")
 	f.StringVar(&a.endpoint, "endpoint", "", "API endpoint URL (env "+EnvEndpoint+")")
 	f.StringVar(&a.tokenURL, "token-url", "", "LWA token endpoint URL (env "+EnvTokenURL+")")
-	f.DurationVar(&a.timeout, "timeout", DefaultTimeout, "deadline of the whole command, retries included (0: none)")
+	f.DurationVar(&a.timeout, "timeout", DefaultTimeout, "deadline of the whole command, retries included (0: no deadline)")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log requests to stderr (never secrets or tokens)")
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	a.flags = f

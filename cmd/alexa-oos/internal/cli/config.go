@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -129,6 +128,13 @@ func (a *app) resolve(needRefresh bool) (*target, error) {
 	case needRefresh && creds.RefreshToken == "":
 		return nil, usagef("%s is not set (nor --refresh-token-file): token --refresh needs it", EnvRefreshToken)
 	}
+	if endpoint != "" && tokenURL == "" && !amazonHost(endpoint) {
+		src := "--endpoint"
+		if a.endpoint == "" {
+			src = EnvEndpoint
+		}
+		a.warn("%s %s is not Amazon's, but the client credentials still go to Amazon's LWA at %s: set --token-url or %s to the token endpoint that goes with it", src, endpoint, alexa.DefaultTokenURL, EnvTokenURL)
+	}
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = alexa.EndpointNA
 	}
@@ -165,19 +171,13 @@ func (t *target) close() {
 	}
 }
 
-// readInput reads a file argument; "-" is stdin. It returns the name to
-// show in messages.
-func (a *app) readInput(flag, name string) (string, []byte, error) {
-	if name == "-" {
-		b, err := io.ReadAll(a.env.Stdin)
-		if err != nil {
-			return "stdin", nil, usagef("%sstdin: %v", flag, err)
-		}
-		return "stdin", b, nil
-	}
-	b, err := os.ReadFile(name)
+// amazonHost reports whether an endpoint URL names one of Amazon's Alexa
+// API hosts (api.amazonalexa.com and its regional siblings).
+func amazonHost(endpoint string) bool {
+	u, err := url.Parse(endpoint)
 	if err != nil {
-		return name, nil, usagef("%s%v", flag, err)
+		return false
 	}
-	return name, b, nil
+	h := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return h == "amazonalexa.com" || strings.HasSuffix(h, ".amazonalexa.com")
 }

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -72,10 +74,23 @@ func about(subject string, err error) error {
 	}
 	var ve *alexa.ValidationError
 	if errors.As(err, &ve) {
-		return &cliError{code: ExitUsage, kind: kindValidation, subject: subject, violations: ve.Violations,
+		e := &cliError{code: ExitUsage, kind: kindValidation, subject: subject, violations: ve.Violations,
 			msg: fmt.Sprintf("%s: %s, nothing sent", subject, problems(len(ve.Violations))), err: err}
+		e.hint = localeHint(ve.Violations)
+		return e
 	}
 	return err
+}
+
+// localeHint points at --any-locale when a locale outside Alexa's known
+// list was refused; "" otherwise.
+func localeHint(vs []alexa.Violation) string {
+	for _, v := range vs {
+		if strings.HasSuffix(v.Field, ".locale") && strings.HasPrefix(v.Rule, "must be a locale Alexa supports") {
+			return "a locale Alexa added after this release? --any-locale accepts any language-REGION locale"
+		}
+	}
+	return ""
 }
 
 func problems(n int) string {
@@ -112,7 +127,7 @@ func (a *app) classify(err error) *cliError {
 		return &cliError{code: ExitUsage, kind: kindUsage, msg: ie.Error(), err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &cliError{code: ExitFailure, kind: kindTimeout, msg: err.Error(),
-			hint: fmt.Sprintf("the whole command, retries included, is bounded by --timeout (%s)", a.timeout), err: err}
+			hint: fmt.Sprintf("the whole command, retries included, is bounded by --timeout (%s); give a longer one, or --timeout 0 for no deadline", a.timeout), err: err}
 	case errors.Is(err, context.Canceled):
 		return &cliError{code: ExitFailure, kind: kindInterrupted, msg: "interrupted: " + err.Error(), err: err}
 	case errors.As(err, &te):
@@ -183,9 +198,15 @@ func networkHint(err error) string {
 	var (
 		ua  x509.UnknownAuthorityError
 		cve *tls.CertificateVerificationError
+		te  *alexa.TransportError
+		dns *net.DNSError
+		op  *net.OpError
 	)
-	if errors.As(err, &ua) || errors.As(err, &cve) {
+	switch {
+	case errors.As(err, &ua) || errors.As(err, &cve):
 		return "the server's certificate is not trusted by the system roots; set SSL_CERT_FILE to a PEM bundle that holds its CA"
+	case errors.As(err, &te) && strings.HasPrefix(te.Op, "lwa.") && (errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"):
+		return fmt.Sprintf("the token endpoint %s cannot be reached; if tokens come from elsewhere (an emulator, a proxy), set --token-url or %s", te.URL, EnvTokenURL)
 	}
 	return "check the endpoint and token URL and the network; HTTPS_PROXY and NO_PROXY are honoured"
 }
@@ -204,7 +225,7 @@ type jsonError struct {
 	Error             string            `json:"error"`
 	Kind              string            `json:"kind"`
 	Status            int               `json:"status,omitempty"`
-	RetryAfterSeconds int               `json:"retry_after_seconds,omitempty"`
+	RetryAfterSeconds int               `json:"retryAfterSeconds,omitempty"`
 	Hint              string            `json:"hint,omitempty"`
 	Violations        []alexa.Violation `json:"violations,omitempty"`
 }
@@ -224,6 +245,9 @@ func (a *app) report(e *cliError) {
 		for _, v := range e.violations {
 			fmt.Fprintf(a.env.Stderr, "alexa-oos: %s: %s\n", e.subject, v)
 		}
+		if e.hint != "" {
+			fmt.Fprintf(a.env.Stderr, "alexa-oos: hint: %s\n", e.hint)
+		}
 		return
 	}
 	line := e.msg
@@ -235,12 +259,25 @@ func (a *app) report(e *cliError) {
 
 // printJSON writes v as one line of JSON on stdout.
 func (a *app) printJSON(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	if err := a.writeJSON(v, ""); err != nil {
 		fmt.Fprintf(a.env.Stderr, "alexa-oos: encoding the result: %v\n", err)
-		return
 	}
-	a.env.Stdout.Write(append(b, '\n'))
+}
+
+// writeJSON writes v as JSON and a newline on stdout, indented by indent
+// when not "". Like every JSON the command writes, it keeps <, > and &
+// as they are: the output is read by programs and people, not embedded
+// in HTML.
+func (a *app) writeJSON(v any, indent string) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := a.env.Stdout.Write(buf.Bytes())
+	return err
 }
 
 // warn prints a warning on stderr. Warnings never change the exit status.

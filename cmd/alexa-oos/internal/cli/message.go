@@ -2,11 +2,13 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/alexa-oos/alexa/internal/jsonin"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/spf13/cobra"
 )
@@ -55,6 +57,9 @@ type emulatorMessage struct {
 	ExpiresAfterSeconds int             `json:"expiresAfterSeconds"`
 }
 
+// noDataHint is the hint of an empty --data or --data-file.
+const noDataHint = `a message without data is {}: give --data '{}' or leave out --data and --data-file`
+
 func (a *app) messageSendCommand() *cobra.Command {
 	var user, data, dataFile, expires string
 	cmd := &cobra.Command{
@@ -67,7 +72,8 @@ request.message of a Messaging.MessageReceived request.
 --data is the data object as JSON; --data-file FILE (or - for stdin) holds
 the data object alone, not a whole request body, such as
 examples/messages/skill-message.json: {"reminder_id": "XXXX"}. Without either, {} is
-sent. The data is at most %d bytes as compact JSON.
+sent; an empty --data or --data-file is refused. The data is at most %d
+bytes as compact JSON, in UTF-8 (a leading byte order mark is dropped).
 
 --expires-after is how long Alexa keeps trying to deliver the message:
 %d to %d seconds, as seconds (7200) or a duration (2h); default %d.`,
@@ -94,10 +100,22 @@ sent. The data is at most %d bytes as compact JSON.
 			}
 			switch {
 			case cmd.Flags().Changed("data"):
-				m.Data = json.RawMessage(data)
-			case dataFile != "":
-				_, b, err := a.readInput("--data-file: ", dataFile)
+				b, err := jsonin.Clean([]byte(data))
 				if err != nil {
+					e := usagef("--data: %v", err)
+					if errors.Is(err, jsonin.ErrEmpty) {
+						e.hint = noDataHint
+					}
+					return e
+				}
+				m.Data = json.RawMessage(b)
+			case dataFile != "":
+				_, b, err := a.readJSON("--data-file: ", dataFile)
+				if err != nil {
+					var ce *cliError
+					if errors.Is(err, jsonin.ErrEmpty) && errors.As(err, &ce) {
+						ce.hint = noDataHint
+					}
 					return err
 				}
 				m.Data = json.RawMessage(b)

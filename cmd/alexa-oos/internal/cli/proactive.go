@@ -3,16 +3,26 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/proactive"
 	"github.com/spf13/cobra"
 )
+
+// rules are the validation rules of the proactive commands: the
+// library's, on the command's clock, with --any-locale.
+func (a *app) rules() proactive.Rules {
+	r := proactive.DefaultRules
+	r.Now = a.now
+	r.AnyLocale = a.anyLocale
+	return r
+}
 
 func (a *app) proactiveCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -23,8 +33,18 @@ exactly as the Alexa Proactive Events API documents it (timestamp,
 referenceId, expiryTime, event, localizedAttributes, relevantAudience).
 
 A file may leave out timestamp, expiryTime and referenceId: send fills them
-(now, one hour later, 32 random hex digits) and says so.`,
+(now, one hour later, 32 random hex digits) and says so. An expiryTime
+already past is refused.
+
+Locales must be ones Alexa supports:
+  ` + strings.Join(proactive.SupportedLocales, " ") + `
+--any-locale also accepts any other language-REGION locale, for one Alexa
+added after this release.
+
+Files are JSON in UTF-8 (a leading byte order mark is dropped), at most
+` + fmt.Sprint(MaxInputBytes>>20) + ` MiB; an empty file is refused.`,
 	}
+	cmd.PersistentFlags().BoolVar(&a.anyLocale, "any-locale", false, "accept any language-REGION locale, not only those Alexa is known to support")
 	cmd.AddCommand(a.proactiveSendCommand(), a.proactiveValidateCommand(), a.proactivePreviewCommand(),
 		a.proactiveNewCommand(), a.proactiveSchemasCommand())
 	return group(cmd)
@@ -50,7 +70,7 @@ func decodeRequest(name string, data []byte) (*proactive.Request, error) {
 // loadRequest reads, decodes and fills a request file; it returns the
 // notes of Fill and the warnings about the request.
 func (a *app) loadRequest(file string) (name string, req *proactive.Request, notes, warnings []string, err error) {
-	name, data, err := a.readInput("", file)
+	name, data, err := a.readJSON("", file)
 	if err != nil {
 		return name, nil, nil, nil, err
 	}
@@ -58,17 +78,21 @@ func (a *app) loadRequest(file string) (name string, req *proactive.Request, not
 	if err != nil {
 		return name, nil, nil, nil, err
 	}
-	notes = req.Fill(time.Now(), proactive.NewReferenceID())
+	notes = req.Fill(a.now(), proactive.NewReferenceID())
 	warnings = proactive.Warnings(req)
 	return name, req, notes, warnings, nil
 }
 
 // sendResult is the -o json form of proactive send.
 type sendResult struct {
-	Result          string             `json:"result"`
-	Status          int                `json:"status"`
-	Attempts        int                `json:"attempts"`
-	AlreadyAccepted bool               `json:"already_accepted,omitempty"`
+	// Result is "accepted", or "alreadyDelivered" when Alexa answered 409:
+	// an event with this referenceId was accepted before.
+	Result   string `json:"result"`
+	Status   int    `json:"status"`
+	Attempts int    `json:"attempts"`
+	// AlreadyAccepted is true when a retry was answered 409: an earlier
+	// attempt of this command had landed.
+	AlreadyAccepted bool               `json:"alreadyAccepted,omitempty"`
 	Stage           string             `json:"stage"`
 	Path            string             `json:"path"`
 	ReferenceID     string             `json:"referenceId"`
@@ -109,6 +133,10 @@ later, 32 random hex digits) and the output says so. The request is checked
 first with the rules of "proactive validate"; an invalid one is not sent
 (exit 2). After a successful send the sentences Alexa will say are shown.
 
+When Alexa answers 409, an event with this referenceId was accepted before:
+the command says "already delivered" and exits 0 (-o json: "result":
+"alreadyDelivered").
+
 Without any credentials or endpoint configured the event goes to the
 built-in emulator, and the output shows what it recorded.`,
 		Example: `  alexa-oos proactive send examples/weather-alert-multicast.json
@@ -130,7 +158,8 @@ built-in emulator, and the output shows what it recorded.`,
 			for _, w := range warnings {
 				a.warn("%s: %s", name, w)
 			}
-			if err := proactive.DefaultRules.Validate(req); err != nil {
+			rules := a.rules()
+			if err := rules.Validate(req); err != nil {
 				return about(name, err)
 			}
 			if !a.json() {
@@ -140,10 +169,16 @@ built-in emulator, and the output shows what it recorded.`,
 			}
 			ctx, cancel := a.context(cmd)
 			defer cancel()
-			a.connect(t, "sending to the built-in emulator at %s")
+			// The built-in emulator judges with the same rules (--any-locale).
+			a.connectWith(t, "sending to the built-in emulator at %s", alexatest.Options{Rules: &rules})
 			defer t.close()
-			res, err := proactive.NewClient(t.cfg).Create(ctx, req, st)
-			if err != nil {
+			res, err := proactive.NewClient(t.cfg, proactive.WithRules(rules)).Create(ctx, req, st)
+			var dup *alexa.Error
+			switch {
+			case errors.Is(err, alexa.ErrDuplicate) && errors.As(err, &dup):
+				// Alexa has this event already: what was asked is done.
+				res = &proactive.Result{StatusCode: dup.StatusCode, Attempts: dup.Attempts}
+			case err != nil:
 				return err
 			}
 			out := sendResult{
@@ -151,10 +186,13 @@ built-in emulator, and the output shows what it recorded.`,
 				Stage: strings.ToLower(string(st)), Path: st.Path(), ReferenceID: req.ReferenceID, Event: req.Event.Name,
 				Audience: string(req.RelevantAudience.Type), User: req.RelevantAudience.User(), Filled: notes, Warnings: warnings,
 			}
-			if sp, err := proactive.Preview(req); err == nil {
+			if dup != nil {
+				out.Result = "alreadyDelivered"
+			}
+			if sp, err := rules.Preview(req); err == nil {
 				out.Preview = sp
 			}
-			if t.srv != nil {
+			if t.srv != nil && dup == nil {
 				if evs := t.srv.Events(); len(evs) > 0 {
 					ev := evs[len(evs)-1]
 					out.Emulator = &emulatorEvent{URL: t.srv.URL, Stage: string(ev.Stage), Audience: ev.Audience,
@@ -166,7 +204,11 @@ built-in emulator, and the output shows what it recorded.`,
 				return nil
 			}
 			w := a.env.Stdout
-			fmt.Fprintf(w, "accepted: HTTP %d, stage %s, %s\n", out.Status, out.Stage, attempts(out.Attempts))
+			if dup != nil {
+				fmt.Fprintf(w, "already delivered: HTTP %d, stage %s: Alexa accepted an event with this referenceId before, and keeps the first\n", out.Status, out.Stage)
+			} else {
+				fmt.Fprintf(w, "accepted: HTTP %d, stage %s, %s\n", out.Status, out.Stage, attempts(out.Attempts))
+			}
 			if out.AlreadyAccepted {
 				fmt.Fprintln(w, "  (a retry was answered 409: an earlier attempt had landed, so the event was delivered once)")
 			}
@@ -264,7 +306,7 @@ func (a *app) validateFile(file string) fileReport {
 		}
 		return r
 	}
-	r.Violations = proactive.DefaultRules.Check(req)
+	r.Violations = a.rules().Check(req)
 	r.Valid = len(r.Violations) == 0
 	for _, n := range r.Filled {
 		fmt.Fprintf(a.env.Stderr, "%s: note: %s (as send would)\n", name, n)
@@ -280,6 +322,9 @@ func (a *app) validateFile(file string) fileReport {
 	}
 	for _, v := range r.Violations {
 		fmt.Fprintf(a.env.Stdout, "%s: %s\n", name, v)
+	}
+	if h := localeHint(r.Violations); h != "" {
+		fmt.Fprintf(a.env.Stderr, "alexa-oos: %s: hint: %s\n", name, h)
 	}
 	return r
 }
@@ -301,7 +346,7 @@ schemas are approximations ("proactive schemas" says which).`,
 			for _, w := range warnings {
 				a.warn("%s: %s", name, w)
 			}
-			sp, err := proactive.Preview(req)
+			sp, err := a.rules().Preview(req)
 			if err != nil {
 				if e := about(name, err); e != err {
 					return e
@@ -347,9 +392,10 @@ func (a *app) proactiveNewCommand() *cobra.Command {
 		Use:   "new SCHEMA [--unicast USER_ID] [--locale L]...",
 		Short: "Print a valid request skeleton for a schema",
 		Long: `Print a valid request for SCHEMA as indented JSON, with the schema's example
-payload, one localizedAttributes entry per --locale (en-US by default) and a
-Multicast audience, or Unicast to --unicast USER_ID. timestamp, expiryTime
-and referenceId are left out: send fills them.
+payload (its times, if any, a day or two from now), one localizedAttributes
+entry per --locale (en-US by default) and a Multicast audience, or Unicast
+to --unicast USER_ID. timestamp, expiryTime and referenceId are left out:
+send fills them.
 
 SCHEMA is a full name such as AMAZON.WeatherAlert.Activated or its middle
 part, such as WeatherAlert, in any case.`,
@@ -368,20 +414,25 @@ part, such as WeatherAlert, in any case.`,
 				}
 				audience = proactive.ToUser(user)
 			}
-			req, err := proactive.Skeleton(info.Name, locales, audience)
+			req, err := a.rules().Skeleton(info.Name, locales, audience)
 			if err != nil {
-				return usagef("%v", err)
+				return usagef("--locale: %v", err)
 			}
-			b, err := json.MarshalIndent(struct {
+			// The audience as a plain struct: its MarshalJSON would
+			// HTML-escape the userId.
+			type plainAudience struct {
+				Type    proactive.AudienceType `json:"type"`
+				Payload map[string]any         `json:"payload"`
+			}
+			aud := plainAudience{req.RelevantAudience.Type, req.RelevantAudience.Payload}
+			if aud.Payload == nil {
+				aud.Payload = map[string]any{}
+			}
+			return a.writeJSON(struct {
 				Event               proactive.Event                `json:"event"`
 				LocalizedAttributes []proactive.LocalizedAttribute `json:"localizedAttributes"`
-				RelevantAudience    proactive.Audience             `json:"relevantAudience"`
-			}{req.Event, req.LocalizedAttributes, req.RelevantAudience}, "", "  ")
-			if err != nil {
-				return err
-			}
-			a.env.Stdout.Write(append(b, '\n'))
-			return nil
+				RelevantAudience    plainAudience                  `json:"relevantAudience"`
+			}{req.Event, req.LocalizedAttributes, aud}, "  ")
 		}),
 	}
 	cmd.Flags().StringVar(&user, "unicast", "", "send to one customer: their userId")
@@ -397,7 +448,7 @@ func (a *app) proactiveSchemasCommand() *cobra.Command {
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
 			type schema struct {
 				Name        string `json:"name"`
-				EnUSOnly    bool   `json:"en_us_only"`
+				EnUSOnly    bool   `json:"enUSOnly"`
 				Template    string `json:"template"`
 				Approximate bool   `json:"approximate"`
 			}

@@ -17,7 +17,11 @@ func (a *app) tokenCommand() *cobra.Command {
 		Long: fmt.Sprintf(`Print an access token for SCOPE, obtained with the skill's client
 credentials, or with --refresh one obtained with the refresh token
 (%s or --refresh-token-file). The token is the only output; -o json prints
-{"access_token", "expires_at", "scope"}.
+{"accessToken", "expiresAt", "scope", "grantType"}.
+
+Without credentials the token comes from the built-in emulator, which stops
+when the command ends: such a token is good for nothing else (-o json adds
+"emulator": its URL).
 
 The scopes of the out-of-session APIs are %s (Proactive Events)
 and %s (Skill Messaging).`, EnvRefreshToken, lwa.ScopeProactiveEvents, lwa.ScopeSkillMessaging),
@@ -37,7 +41,7 @@ and %s (Skill Messaging).`, EnvRefreshToken, lwa.ScopeProactiveEvents, lwa.Scope
 			}
 			ctx, cancel := a.context(cmd)
 			defer cancel()
-			a.connect(t, "asking the built-in emulator at %s for a token")
+			a.connect(t, "asking the built-in emulator at %s for a token, good only for that emulator, which stops when this command ends")
 			defer t.close()
 			key := scope
 			if refresh {
@@ -55,12 +59,19 @@ and %s (Skill Messaging).`, EnvRefreshToken, lwa.ScopeProactiveEvents, lwa.Scope
 			if refresh {
 				grant = "refresh_token"
 			}
-			a.printJSON(struct {
-				AccessToken string `json:"access_token"`
-				ExpiresAt   string `json:"expires_at"`
+			out := struct {
+				AccessToken string `json:"accessToken"`
+				ExpiresAt   string `json:"expiresAt"`
 				Scope       string `json:"scope"`
-				GrantType   string `json:"grant_type"`
-			}{tok.AccessToken, proactive.FormatTime(tok.Expiry), scope, grant})
+				GrantType   string `json:"grantType"`
+				// Emulator is the URL of the built-in emulator the token
+				// came from, and is only good for.
+				Emulator string `json:"emulator,omitempty"`
+			}{AccessToken: tok.AccessToken, ExpiresAt: proactive.FormatTime(tok.Expiry), Scope: scope, GrantType: grant}
+			if t.srv != nil {
+				out.Emulator = t.srv.URL
+			}
+			a.printJSON(out)
 			return nil
 		}),
 	}
