@@ -22,7 +22,7 @@ func setup(t *testing.T) (*alexatest.Server, *messaging.Client) {
 func TestSend(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
-	user := "amzn1.ask.account.A/../B C?d=%e"
+	user := "amzn1.ask.account.A/.B/C D?e=%f"
 	tests := []struct {
 		msg      *messaging.Message
 		data     string
@@ -45,7 +45,7 @@ func TestSend(t *testing.T) {
 			t.Errorf("%d: recorded %+v, want data %s expiry %d", i, got, tt.data, tt.expiries)
 		}
 	}
-	if got := messaging.Path(user); got != "/v1/skillmessages/users/amzn1.ask.account.A%2F..%2FB%20C%3Fd%3D%25e" {
+	if got := messaging.Path(user); got != "/v1/skillmessages/users/amzn1.ask.account.A%2F.B%2FC%20D%3Fe%3D%25f" {
 		t.Errorf("Path = %s", got)
 	}
 }
@@ -63,6 +63,13 @@ func TestInvalidMessageSendsNothing(t *testing.T) {
 		{"u", &messaging.Message{Data: big}, "data"},
 		{"u", &messaging.Message{Data: json.RawMessage(`{"a":`)}, "data"},
 		{"u", &messaging.Message{Data: "text"}, "data"},
+		{"..", nil, "userId"},
+		{"amzn1.ask.account.A/../B", nil, "userId"},
+		{"amzn1.ask.account.A/./B", nil, "userId"},
+		{"amzn1\x00", nil, "userId"},
+		{"amzn1\x1b[2J", nil, "userId"},
+		{"amzn1.ask.account.\xff", nil, "userId"},
+		{strings.Repeat("A", alexa.MaxUserIDBytes+1), nil, "userId"},
 	}
 	for _, tt := range tests {
 		_, err := c.Send(context.Background(), tt.user, tt.msg)
