@@ -755,7 +755,7 @@ func TestCallerTruncatedErrorIsAnError(t *testing.T) {
 func TestCallerNeverFollowsRedirects(t *testing.T) {
 	t.Parallel()
 	clients := map[string]func() alexa.HTTPClient{
-		"default client": func() alexa.HTTPClient { return nil },
+		"default client":    func() alexa.HTTPClient { return nil },
 		"plain http.Client": func() alexa.HTTPClient { return &http.Client{} },
 	}
 	for name, client := range clients {
