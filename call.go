@@ -208,7 +208,9 @@ func (c *Caller) transportError(r *Request, url string, sent bool, err error, to
 // redactError removes credentials a server echoed from e.
 func (c *Caller) redactError(e *Error, token string) {
 	secrets := c.secrets(token)
-	e.Body = RedactBytes(e.Body, secrets...)
+	if e.Body = RedactBytes(e.Body, secrets...); len(e.Body) > MaxErrorBody {
+		e.Body = e.Body[:MaxErrorBody]
+	}
 	e.Message = Redact(e.Message, secrets...)
 	e.Code = Redact(e.Code, secrets...)
 	e.Header = RedactHeader(e.Header, secrets...)

@@ -923,3 +923,28 @@ func TestCallerRedactsEchoedCredentials(t *testing.T) {
 		}
 	}
 }
+
+func TestCallerCancelledAfterSendingIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	mux, cfg, _ := setup(t)
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		close(arrived)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	if !errors.Is(err, alexa.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want it to match ErrOutcomeUnknown and context.Canceled", err)
+	}
+}

@@ -257,6 +257,9 @@ type TransportError struct {
 	Attempts int
 	// Sent is true when the whole request, headers and body, was written
 	// before the failure: the server may have received and acted on it.
+	// It is known when the HTTPClient is built on net/http's Transport
+	// (it reports the write through net/http/httptrace); it stays false
+	// for token requests, which have no effect to duplicate.
 	Sent bool
 	// Err is the underlying error.
 	Err error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
@@ -168,4 +169,21 @@ func TestDeliveryGuarantees(t *testing.T) {
 			t.Errorf("Send = %+v, %v; want success not flagged MaybeDuplicated", res, err)
 		}
 	})
+}
+
+// Tokens living less than the refresh margin are still reused.
+func TestShortLivedTokensAreReused(t *testing.T) {
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{TokenLifetime: 30 * time.Second})
+	t.Cleanup(srv.Close)
+	cfg := srv.Config() // default refresh margin: 60s
+	c := messaging.NewClient(cfg)
+	for i := range 500 {
+		if _, err := c.Send(context.Background(), "amzn1.ask.account.A", &messaging.Message{Data: map[string]int{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(srv.TokenRequests()); n > 2 {
+		t.Errorf("500 sends made %d token requests, want 1 (2 if the run took over 15s)", n)
+	}
 }
