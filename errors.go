@@ -2,6 +2,8 @@ package alexa
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +27,14 @@ var (
 	ErrNotificationLimit = errors.New("notification limit reached (HTTP 432)")
 	ErrUnauthorized      = errors.New("access token refused (HTTP 401/403)")
 	ErrNotFound          = errors.New("not found (HTTP 404)")
+	// ErrOutcomeUnknown is matched by a *TransportError whose request was
+	// written in full before the failure (Sent is true): the server may
+	// have acted on it, so sending it again may deliver it twice.
+	ErrOutcomeUnknown = errors.New("outcome unknown: the request was sent but no answer arrived")
+	// ErrRedirected is matched by an *Error with a 3xx status, and by a
+	// *TransportError when a configured HTTPClient followed a redirect:
+	// this module never follows redirects (see HTTPClient).
+	ErrRedirected = errors.New("redirected (HTTP 3xx): redirects are never followed")
 )
 
 // Error is an Alexa API call that got an HTTP response other than success.
@@ -89,6 +99,8 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
+	case ErrRedirected:
+		return e.StatusCode >= 300 && e.StatusCode < 400
 	}
 	return false
 }
@@ -109,6 +121,13 @@ func (e *Error) Hint() string {
 		return "the notification limit for this customer was reached (live skills only)"
 	case http.StatusNotFound:
 		return "the userId does not exist for this skill"
+	}
+	if e.StatusCode >= 300 && e.StatusCode < 400 {
+		h := "the API answered with a redirect, which is never followed: check Config.Endpoint (the region's https://api…amazonalexa.com URL)"
+		if loc := e.Header.Get("Location"); loc != "" {
+			h += "; Location: " + snippet([]byte(loc))
+		}
+		return h
 	}
 	return ""
 }
@@ -187,20 +206,35 @@ func jsonScalar(raw json.RawMessage) string {
 	return ""
 }
 
-// ParseRetryAfter parses a Retry-After value, in seconds or as an HTTP
-// date relative to now. Invalid or past values give zero.
+// MaxRetryAfter is the longest Retry-After ParseRetryAfter returns: larger
+// values (a date years ahead, 1e12 seconds) are clamped to it rather than
+// ignored, so a server that asks for a long pause gets one.
+const MaxRetryAfter = 365 * 24 * time.Hour
+
+// ParseRetryAfter parses a Retry-After value, in seconds (any positive
+// number: "120", "0.5", "1e7") or as an HTTP date relative to now.
+// Values above MaxRetryAfter are clamped to it. Invalid, zero or past
+// values give zero.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(secs > 0 && secs <= 1e6) { // NaN too
+	if secs, err := strconv.ParseFloat(v, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if !(secs > 0) { // NaN too
 			return 0
 		}
-		return time.Duration(secs * float64(time.Second))
+		if secs >= MaxRetryAfter.Seconds() {
+			return MaxRetryAfter
+		}
+		return max(time.Duration(secs*float64(time.Second)), 1)
 	}
 	if t, err := http.ParseTime(v); err == nil {
+		// Compare before subtracting: Sub saturates, but a date past
+		// the clamp is simply the clamp.
+		if t.After(now.Add(MaxRetryAfter)) {
+			return MaxRetryAfter
+		}
 		if d := t.Sub(now); d > 0 {
 			return d
 		}
@@ -210,6 +244,10 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 
 // TransportError is a call that got no HTTP response: the connection
 // failed, was dropped, or timed out. It is never reported as an HTTP status.
+//
+// When Sent is true the request was written in full before the failure,
+// so the server may have acted on it: the error then matches
+// ErrOutcomeUnknown.
 type TransportError struct {
 	// Op names the call, such as "messaging.Send" or "lwa.Token".
 	Op string
@@ -217,6 +255,12 @@ type TransportError struct {
 	Method, URL string
 	// Attempts is how many HTTP attempts the call made.
 	Attempts int
+	// Sent is true when the whole request, headers and body, was written
+	// before the failure: the server may have received and acted on it.
+	// It is known when the HTTPClient is built on net/http's Transport
+	// (it reports the write through net/http/httptrace); it stays false
+	// for token requests, which have no effect to duplicate.
+	Sent bool
 	// Err is the underlying error.
 	Err error
 }
@@ -228,8 +272,35 @@ func (e *TransportError) Error() string {
 // Unwrap returns the underlying error.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// Retryable is true: the request may not have arrived, or its answer was lost.
-func (e *TransportError) Retryable() bool { return true }
+// Is matches ErrOutcomeUnknown when the request was sent in full.
+func (e *TransportError) Is(target error) bool {
+	return target == ErrOutcomeUnknown && e.Sent
+}
+
+// Retryable reports whether another attempt may succeed: true, since the
+// request may not have arrived or its answer was lost, except for failures
+// that would recur: a certificate that does not verify, a refused
+// plain-http URL, and a redirect the HTTPClient followed.
+func (e *TransportError) Retryable() bool { return !Permanent(e.Err) }
+
+// Permanent reports whether err, a failure without HTTP response, would
+// recur on every attempt: TLS certificate verification errors, a TLS
+// handshake with something that does not speak TLS, an *InsecureURLError,
+// or a followed redirect (ErrRedirected).
+func Permanent(err error) bool {
+	var (
+		insecure  *InsecureURLError
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		roots     x509.SystemRootsError
+		record    tls.RecordHeaderError
+	)
+	return errors.As(err, &insecure) || errors.As(err, &verify) || errors.As(err, &authority) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &roots) ||
+		errors.As(err, &record) || errors.Is(err, ErrRedirected)
+}
 
 // Violation is one broken validation rule.
 type Violation struct {
