@@ -68,6 +68,8 @@ type Options struct {
 	// memory flat however many arrive. Duplicate referenceIds are still
 	// refused.
 	DiscardRecords bool
+	// DataStore configures the DataStore API and its simulated devices.
+	DataStore DataStoreOptions
 }
 
 // Emulator is the http.Handler that emulates LWA and both APIs.
@@ -87,6 +89,7 @@ type Emulator struct {
 	calls    map[string]int
 	accepted int
 	limiter  *limiter
+	ds       *DataStore
 }
 
 type issued struct {
@@ -155,6 +158,7 @@ func New(opts Options) *Emulator {
 	mux.HandleFunc("GET "+AdminEvents, e.adminEvents)
 	mux.HandleFunc("GET "+AdminMessages, e.adminMessages)
 	mux.HandleFunc("GET "+AdminTokens, e.adminTokens)
+	e.ds = newDataStore(e, opts.DataStore, mux)
 	mux.HandleFunc("POST "+AdminReset, func(w http.ResponseWriter, r *http.Request) {
 		e.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -506,6 +510,7 @@ func (e *Emulator) Reset() {
 	e.faults = nil
 	e.calls = map[string]int{}
 	e.accepted = 0
+	e.ds.reset()
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
