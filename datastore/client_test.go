@@ -119,7 +119,7 @@ func TestEveryCommandOnEveryTarget(t *testing.T) {
 type fakeTokens struct{}
 
 func (fakeTokens) Token(context.Context, string) (string, error) { return "tok", nil }
-func (fakeTokens) Invalidate(string, string)                      {}
+func (fakeTokens) Invalidate(string, string)                     {}
 
 // recorded is one request a raw server received.
 type recorded struct {
