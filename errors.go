@@ -47,7 +47,8 @@ type Error struct {
 	StatusCode int
 	// Code and Message are Alexa's {"code","message"} body fields, empty
 	// when the body had none. Code is kept as text: it arrives as a number
-	// or a string.
+	// or a string. APIs that answer {"type","message"} instead (DataStore)
+	// have their type in Code.
 	Code    string
 	Message string
 	// Body is the raw response body, at most MaxErrorBody bytes, kept
@@ -170,7 +171,9 @@ func DecodeError(op string, status int, header http.Header, body []byte) *Error 
 	return e
 }
 
-// decodeCodeMessage reads {"code": 123 | "X", "message": "..."} leniently.
+// decodeCodeMessage reads {"code": 123 | "X", "message": "..."} leniently,
+// or {"type": "X", "message": "..."} as DataStore answers: type stands in
+// for a missing code.
 func decodeCodeMessage(body []byte) (code, message string) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
@@ -178,12 +181,17 @@ func decodeCodeMessage(body []byte) (code, message string) {
 	}
 	var v struct {
 		Code    json.RawMessage `json:"code"`
+		Type    json.RawMessage `json:"type"`
 		Message json.RawMessage `json:"message"`
 	}
 	if json.Unmarshal(body, &v) != nil {
 		return "", ""
 	}
-	return jsonScalar(v.Code), jsonScalar(v.Message)
+	code = jsonScalar(v.Code)
+	if code == "" {
+		code = jsonScalar(v.Type)
+	}
+	return code, jsonScalar(v.Message)
 }
 
 // jsonScalar renders a JSON string, number or boolean as text.

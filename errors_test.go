@@ -125,6 +125,14 @@ func TestDecodeError(t *testing.T) {
 			want: errFields{Op: "op", StatusCode: 404},
 		},
 		{
+			name: "type stands in for a missing code", status: 400, body: `{"type":"COMMANDS_PAYLOAD_EXCEEDS_LIMIT","message":"too big"}`,
+			want: errFields{Op: "op", StatusCode: 400, Code: "COMMANDS_PAYLOAD_EXCEEDS_LIMIT", Message: "too big", Body: `{"type":"COMMANDS_PAYLOAD_EXCEEDS_LIMIT","message":"too big"}`},
+		},
+		{
+			name: "code wins over type", status: 400, body: `{"code":"C","type":"T","message":"m"}`,
+			want: errFields{Op: "op", StatusCode: 400, Code: "C", Message: "m", Body: `{"code":"C","type":"T","message":"m"}`},
+		},
+		{
 			name: "retry-after seconds", status: 429, header: header("Retry-After", "7"), body: `{"message":"slow down"}`,
 			want: errFields{Op: "op", StatusCode: 429, Message: "slow down", Body: `{"message":"slow down"}`, RetryAfter: 7 * time.Second},
 		},

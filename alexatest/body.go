@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexa-oos/alexa/datastore"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
 )
@@ -66,6 +67,10 @@ func (e *Emulator) bodyLimit(path string) (int64, func(http.ResponseWriter)) {
 	case proactive.PathLive, proactive.PathDevelopment:
 		return e.maxEvent, func(w http.ResponseWriter) {
 			tooLarge(w, fmt.Sprintf("the event body is larger than %d bytes, the largest proactive event accepted", e.maxEvent))
+		}
+	case datastorePrefix:
+		return e.ds.maxCommandsBody(), func(w http.ResponseWriter) {
+			dsError(w, http.StatusBadRequest, datastore.ErrorPayloadExceedsLimit, fmt.Sprintf("the body is larger than %d bytes", e.ds.maxCommandsBody()))
 		}
 	case MessagesPath:
 		return maxMessageBody, func(w http.ResponseWriter) {

@@ -121,6 +121,8 @@ type Options struct {
 	// they show what was sent and can reset the emulator. Behind a
 	// reverse proxy on the same machine every client looks local.
 	AllowRemoteAdmin bool
+	// DataStore configures the DataStore API and its simulated devices.
+	DataStore DataStoreOptions
 }
 
 // Emulator is the http.Handler that emulates LWA and both APIs.
@@ -143,6 +145,7 @@ type Emulator struct {
 	calls    map[string]int // by route: a handful of keys
 	accepted int
 	limiter  *limiter
+	ds       *DataStore
 }
 
 // maxLiveTokens bounds the tokens the emulator honours at once; beyond
@@ -245,6 +248,7 @@ func New(opts Options) *Emulator {
 	mux.HandleFunc("GET "+AdminEvents, e.adminEvents)
 	mux.HandleFunc("GET "+AdminMessages, e.adminMessages)
 	mux.HandleFunc("GET "+AdminTokens, e.adminTokens)
+	e.ds = newDataStore(e, opts.DataStore, mux)
 	mux.HandleFunc("POST "+AdminReset, func(w http.ResponseWriter, r *http.Request) {
 		e.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -655,4 +659,11 @@ func (e *Emulator) Reset() {
 	e.faults = nil
 	e.calls = map[string]int{}
 	e.accepted = 0
+	e.ds.reset()
+}
+
+// writeJSON answers v as indented JSON, for the admin endpoints.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	encodeJSON(w, v, true)
 }

@@ -17,11 +17,12 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Scopes of the out-of-session APIs. Note the double colon of one and the
-// single colon of the other: that is how LWA spells them.
+// Scopes of the out-of-session APIs. Note the single colon of Skill
+// Messaging and the double colon of the others: that is how LWA spells them.
 const (
 	ScopeProactiveEvents = "alexa::proactive_events"
 	ScopeSkillMessaging  = "alexa:skill_messaging"
+	ScopeDataStore       = "alexa::datastore"
 )
 
 // RefreshTokenScope is the cache key of the token obtained with the
