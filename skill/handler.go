@@ -28,13 +28,13 @@ func WriteEmptyResponse(w http.ResponseWriter) {
 	io.WriteString(w, emptyResponse)
 }
 
-// Middleware returns a handler that reads the body (at most
-// DefaultMaxBodyBytes), verifies the request with v and passes it to next
+// Middleware returns a handler that reads the body (at most the
+// options' MaxBodyBytes), verifies the request with v and passes it to next
 // with the body intact. A refused request is answered 400 with no detail;
 // the reason goes to v's Logger at warning level.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(w, r, DefaultMaxBodyBytes)
+		body, err := readBody(w, r, v.o.MaxBodyBytes)
 		if err == nil {
 			err = v.Verify(r, body)
 		}

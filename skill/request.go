@@ -167,7 +167,7 @@ func (c *Common) APIAccessToken() string { return string(c.system().APIAccessTok
 type MessageReceived struct {
 	Common
 	// Message is the message's data, exactly as it was sent.
-	Message json.RawMessage `json:"message"`
+	Message json.RawMessage `json:"message,omitempty"`
 }
 
 // DecodeMessage decodes the message's data into v, as json.Unmarshal.
@@ -388,7 +388,7 @@ func Decode(body []byte) (Request, error) {
 		return &Other{Common: c, Raw: env.Request}, nil
 	}
 	if err := json.Unmarshal(env.Request, r); err != nil {
-		return nil, &DecodeError{Field: "request" + fieldOf(err), Err: err}
+		return nil, &DecodeError{Field: fieldOf("request", err), Err: err}
 	}
 	*r.Info() = c
 	return r, nil
@@ -407,14 +407,14 @@ type head struct {
 func decodeCommon(body []byte) (*Envelope, Common, error) {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, Common{}, &DecodeError{Field: fieldOf(err), Err: err}
+		return nil, Common{}, &DecodeError{Field: fieldOf("", err), Err: err}
 	}
 	if len(env.Request) == 0 || bytes.Equal(env.Request, []byte("null")) {
 		return nil, Common{}, &DecodeError{Field: "request", Err: errors.New("is required")}
 	}
 	var h head
 	if err := json.Unmarshal(env.Request, &h); err != nil {
-		return nil, Common{}, &DecodeError{Field: "request" + fieldOf(err), Err: err}
+		return nil, Common{}, &DecodeError{Field: fieldOf("request", err), Err: err}
 	}
 	if h.Type == "" {
 		return nil, Common{}, &DecodeError{Field: "request.type", Err: errors.New("is required")}
@@ -441,13 +441,17 @@ func parseTimestamp(raw json.RawMessage) (time.Time, error) {
 	return t, nil
 }
 
-// fieldOf names the field a json error is about, as ".a.b", or "".
-func fieldOf(err error) string {
+// fieldOf names the field a json error is about, under prefix: "a.b",
+// prefix alone, or "".
+func fieldOf(prefix string, err error) string {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return "." + te.Field
+	if !errors.As(err, &te) || te.Field == "" {
+		return prefix
 	}
-	return ""
+	if prefix == "" {
+		return te.Field
+	}
+	return prefix + "." + te.Field
 }
 
 func truncate(s string, n int) string {

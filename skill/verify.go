@@ -56,9 +56,9 @@ const (
 	MaxSkillEventDelay = time.Hour
 )
 
-// DelayedEventTypes are the request types allowed MaxSkillEventDelay
-// instead of MaxTimestampSkew. ProactiveSubscriptionChanged is not one of
-// them.
+// delayedEventTypes are the request types allowed MaxSkillEventDelay
+// instead of MaxTimestampSkew, as in Amazon's SDKs.
+// ProactiveSubscriptionChanged is not one of them.
 var delayedEventTypes = []string{
 	TypeSkillEnabled,
 	TypeSkillDisabled,
@@ -89,7 +89,9 @@ type VerifierOptions struct {
 	HTTPClient alexa.HTTPClient
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Logger receives a debug line per chain fetched. Nil logs nothing.
+	// Logger receives a debug line per chain fetched and, from
+	// Middleware, a warning per refused request with its reason. Nil logs
+	// nothing.
 	Logger *slog.Logger
 	// ApplicationIDs, when set, are the only skill ids accepted
 	// (context.System.application.applicationId, or
@@ -106,6 +108,9 @@ type VerifierOptions struct {
 	MaxChainBytes int64
 	// FetchTimeout bounds one chain fetch. Default DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// MaxBodyBytes bounds the body Middleware reads. Default
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
 }
 
 // Reason says why a request was refused.
@@ -203,14 +208,18 @@ func NewVerifier(o VerifierOptions) *Verifier {
 	if o.FetchTimeout <= 0 {
 		o.FetchTimeout = DefaultFetchTimeout
 	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	o.ApplicationIDs = slices.Clone(o.ApplicationIDs)
 	return &Verifier{o: o, lru: list.New(), byURL: map[string]*list.Element{}}
 }
 
 // Verify checks that r, whose raw body is body, was sent by Alexa. It
-// reads r's headers and context only; the body is given separately
-// because it must be the exact bytes received. An error is a
-// *VerificationError.
+// reads r's headers and context only (r must not be nil); the body is
+// given separately because it must be the exact bytes received. The
+// chain is fetched with r's context, at most once per URL at a time, and
+// cached. An error is a *VerificationError.
 func (v *Verifier) Verify(r *http.Request, body []byte) error {
 	certURL := r.Header.Get(HeaderCertChainURL)
 	if certURL == "" {
