@@ -197,7 +197,9 @@ func (u *UserTokens) UserToken(ctx context.Context, userID string) (*UserToken, 
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		return r.Val.(*UserToken), nil
+		// Each caller gets its own copy of the shared result.
+		t := *r.Val.(*UserToken)
+		return &t, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("lwa.UserToken: %w", ctx.Err())
 	}

@@ -102,8 +102,8 @@ type Handler struct {
 	// through AWS Lambda (which are not signed) or a proxy that verifies.
 	// Never set it on an endpoint reachable from the internet.
 	SkipVerification bool
-	// Logger receives refusals (warning) and handler errors (error). Nil
-	// logs nothing.
+	// Logger receives refusals (warning) and handler errors (error).
+	// Default: the Verifier's Logger; with neither, nothing is logged.
 	Logger *slog.Logger
 	// MaxBodyBytes bounds the body. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -145,10 +145,13 @@ func (h *Handler) verifier() *Verifier {
 }
 
 func (h *Handler) logger() *slog.Logger {
-	if h.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+	switch {
+	case h.Logger != nil:
+		return h.Logger
+	case h.Verifier != nil:
+		return h.Verifier.o.Logger
 	}
-	return h.Logger
+	return slog.New(slog.DiscardHandler)
 }
 
 // ServeHTTP verifies, decodes and dispatches one request.

@@ -348,6 +348,7 @@ type DecodeError struct {
 	Err error
 }
 
+// Error names the field and the problem.
 func (e *DecodeError) Error() string {
 	if e.Field == "" {
 		return "skill: request body: " + e.Err.Error()
@@ -355,6 +356,7 @@ func (e *DecodeError) Error() string {
 	return "skill: request body: " + e.Field + ": " + e.Err.Error()
 }
 
+// Unwrap returns Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Decode decodes a request body into its envelope and one of this
@@ -462,13 +464,12 @@ func truncate(s string, n int) string {
 }
 
 // Encode returns the JSON body of a request as Alexa sends it: version
-// "1.0", ctx as its context and r as its request. A request whose Type is
+// "1.0", c as its context and r as its request. A request whose Type is
 // empty gets the type of its Go type. It is what a test (or an emulator)
 // uses to build requests.
-func Encode(ctx Context, r Request) ([]byte, error) {
-	c := r.Info()
-	if c.Type == "" {
-		c.Type = typeOf(r)
+func Encode(c Context, r Request) ([]byte, error) {
+	if info := r.Info(); info.Type == "" {
+		info.Type = typeOf(r)
 	}
 	var raw json.RawMessage
 	if o, ok := r.(*Other); ok && len(o.Raw) > 0 {
@@ -480,7 +481,7 @@ func Encode(ctx Context, r Request) ([]byte, error) {
 		}
 		raw = b
 	}
-	return json.Marshal(Envelope{Version: "1.0", Context: ctx, Request: raw})
+	return json.Marshal(Envelope{Version: "1.0", Context: c, Request: raw})
 }
 
 func typeOf(r Request) string {

@@ -147,6 +147,7 @@ type VerificationError struct {
 	Err error
 }
 
+// Error gives the reason and detail, for logs.
 func (e *VerificationError) Error() string {
 	s := "skill: request refused: " + string(e.Reason)
 	if e.Detail != "" {
@@ -155,6 +156,7 @@ func (e *VerificationError) Error() string {
 	return s
 }
 
+// Unwrap returns Err.
 func (e *VerificationError) Unwrap() error { return e.Err }
 
 func refuse(r Reason, err error, format string, args ...any) *VerificationError {

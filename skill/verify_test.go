@@ -334,26 +334,31 @@ func TestVerifierCacheIsBounded(t *testing.T) {
 func TestVerifierRefusedChainsAreNotCached(t *testing.T) {
 	t.Parallel()
 	ss := testSigners(t)
+	// Its own signer: other tests fetch the shared ones' chains.
+	good, err := alexatest.NewSkillSigner(alexatest.SkillSignerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Trusts good only; other's chain is fetched and refused each time,
 	// and never displaces good's.
-	o := ss.good.VerifierOptions()
-	o.HTTPClient = multiClient{ss.good, ss.other}
+	o := good.VerifierOptions()
+	o.HTTPClient = multiClient{good, ss.other}
 	o.CacheSize = 1
 	v := skill.NewVerifier(o)
 	b := body(t, skill.TypeMessageReceived, time.Now())
-	if err := v.Verify(signed(ss.good, b), b); err != nil {
+	if err := v.Verify(signed(good, b), b); err != nil {
 		t.Fatal(err)
 	}
-	before := ss.good.ChainFetches()
+	before := good.ChainFetches()
 	for range 3 {
 		if err := v.Verify(signed(ss.other, b), b); err == nil {
 			t.Fatal("request signed by an untrusted CA accepted")
 		}
 	}
-	if err := v.Verify(signed(ss.good, b), b); err != nil {
+	if err := v.Verify(signed(good, b), b); err != nil {
 		t.Fatal(err)
 	}
-	if n := ss.good.ChainFetches() - before; n != 0 {
+	if n := good.ChainFetches() - before; n != 0 {
 		t.Errorf("trusted chain fetched %d more times after refused ones, want 0 (still cached)", n)
 	}
 }
@@ -531,3 +536,27 @@ type clientFunc func(*http.Request) (*http.Response, error)
 func (f clientFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
 var _ alexa.HTTPClient = clientFunc(nil)
+
+func TestVerifierConcurrentUse(t *testing.T) {
+	t.Parallel()
+	ss := testSigners(t)
+	o := ss.good.VerifierOptions()
+	o.HTTPClient = multiClient{ss.good, ss.other}
+	o.CacheSize = 1
+	v := skill.NewVerifier(o)
+	b := body(t, skill.TypeMessageReceived, time.Now())
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			s, wantOK := ss.good, true
+			if i%4 == 3 {
+				s, wantOK = ss.other, false
+			}
+			err := v.Verify(signed(s, b), b)
+			if (err == nil) != wantOK {
+				t.Errorf("request %d: err = %v, want accepted %v", i, err, wantOK)
+			}
+		})
+	}
+	wg.Wait()
+}
