@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,6 +49,11 @@ type Request struct {
 	Scope string
 	// Body is the encoded request body, or nil.
 	Body []byte
+	// AtMostOnce stops the call, instead of retrying it, after a transport
+	// failure that came once the request was written in full: the server
+	// may have acted on it. The error then matches ErrOutcomeUnknown. By
+	// default such failures are retried (at-least-once delivery).
+	AtMostOnce bool
 }
 
 // Response is a successful call's response.
@@ -57,6 +64,10 @@ type Response struct {
 	Body []byte
 	// Attempts is how many HTTP attempts the call made.
 	Attempts int
+	// MaybeDuplicated is true when an earlier attempt of this call failed
+	// after its request was written in full: the server may have acted on
+	// both, so the effect may have happened twice.
+	MaybeDuplicated bool
 }
 
 // Do performs r. A 2xx status is success; any other status is an *Error,
@@ -66,6 +77,7 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 	url := c.cfg.Endpoint + r.Path
 	reauthed := false
 	attempts := 0
+	sentBefore := false // an earlier attempt may have reached the server
 	for retry := 1; ; {
 		attempts++
 		token, err := c.cfg.Tokens.Token(ctx, r.Scope)
@@ -75,6 +87,7 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 		resp, err := c.once(ctx, r, url, token)
 		if err == nil {
 			resp.Attempts = attempts
+			resp.MaybeDuplicated = sentBefore
 			return resp, nil
 		}
 		var retryAfter time.Duration
@@ -91,12 +104,21 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 				c.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "alexa: token refused, fetching a new one", slog.String("op", r.Op), slog.Int("status", ae.StatusCode))
 				continue
 			}
-		case ctx.Err() != nil:
-			return nil, fmt.Errorf("%s: %w", r.Op, ctx.Err())
 		default:
 			var te *TransportError
 			if errors.As(err, &te) {
 				te.Attempts = attempts
+				if te.Sent {
+					if r.AtMostOnce || ctx.Err() != nil {
+						// The caller must learn that the outcome is
+						// unknown, even when it gave up itself.
+						return nil, err
+					}
+					sentBefore = true
+				}
+			}
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: %w", r.Op, ctx.Err())
 			}
 		}
 		if !c.cfg.Retry.Wait(ctx, retry, err, retryAfter) {
@@ -123,16 +145,26 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	if r.Body != nil {
 		req.Header["Content-Type"] = c.contentType
 	}
+	// Whether the request was written in full tells a failure the server
+	// never saw from one whose outcome is unknown.
+	var sent atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				sent.Store(true)
+			}
+		},
+	}))
 	start := time.Now()
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		c.log(ctx, r, url, 0, start, err)
-		return nil, &TransportError{Op: r.Op, Method: r.Method, URL: url, Err: err}
+		return nil, &TransportError{Op: r.Op, Method: r.Method, URL: url, Sent: sent.Load(), Err: err}
 	}
 	data, err := ReadBody(resp.Body)
 	c.log(ctx, r, url, resp.StatusCode, start, err)
 	if err != nil {
-		return nil, &TransportError{Op: r.Op, Method: r.Method, URL: url, Err: err}
+		return nil, &TransportError{Op: r.Op, Method: r.Method, URL: url, Sent: true, Err: err}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil

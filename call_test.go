@@ -632,3 +632,87 @@ func TestCallerDefaultHTTPClientAllowsLoopback(t *testing.T) {
 		t.Fatalf("default client to %s: %v", cfg.Endpoint, err)
 	}
 }
+
+// hangUpAfterReading reads the whole request, then closes the connection
+// without an answer: the request arrived, its outcome is unknown.
+func hangUpAfterReading(mux *http.ServeMux, times int) *atomic.Int32 {
+	var n atomic.Int32
+	mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		if int(n.Add(1)) <= times {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	return &n
+}
+
+func TestCallerOutcomeUnknownRetriedByDefault(t *testing.T) {
+	t.Parallel()
+	mux, cfg, _ := setup(t)
+	n := hangUpAfterReading(mux, 1)
+	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if !resp.MaybeDuplicated || resp.Attempts != 2 || n.Load() != 2 {
+		t.Errorf("MaybeDuplicated = %v, Attempts = %d, server got %d; want true, 2, 2", resp.MaybeDuplicated, resp.Attempts, n.Load())
+	}
+}
+
+func TestCallerAtMostOnce(t *testing.T) {
+	t.Parallel()
+	mux, cfg, _ := setup(t)
+	n := hangUpAfterReading(mux, 1)
+	r := request()
+	r.AtMostOnce = true
+	_, err := alexa.NewCaller(cfg).Do(context.Background(), r)
+	if !errors.Is(err, alexa.ErrOutcomeUnknown) {
+		t.Fatalf("err = %v, want it to match ErrOutcomeUnknown", err)
+	}
+	var te *alexa.TransportError
+	if !errors.As(err, &te) || !te.Sent || te.Attempts != 1 {
+		t.Errorf("TransportError = %+v, want Sent after 1 attempt", te)
+	}
+	if n.Load() != 1 {
+		t.Errorf("server got %d requests, want 1: at most once", n.Load())
+	}
+}
+
+func TestCallerAtMostOnceRetriesWhatWasNotSent(t *testing.T) {
+	t.Parallel()
+	_, cfg, _ := setup(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	cfg.Endpoint = dead.URL
+	r := request()
+	r.AtMostOnce = true
+	_, err := alexa.NewCaller(cfg).Do(context.Background(), r)
+	checkTransportError(t, err, dead.URL+testPath, 3)
+	var te *alexa.TransportError
+	if errors.As(err, &te) && te.Sent {
+		t.Error("a refused connection is reported as Sent")
+	}
+	if errors.Is(err, alexa.ErrOutcomeUnknown) {
+		t.Error("a refused connection matches ErrOutcomeUnknown")
+	}
+}
+
+func TestCallerHugeRetryAfterReturnsAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"1e7", "120", "Fri, 31 Dec 9999 23:59:59 GMT"} {
+		mux, cfg, _ := setup(t)
+		s := serve(mux, status(429, "", "Retry-After", v), status(202, ""))
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		var ae *alexa.Error
+		if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter < 2*time.Minute || ae.Attempts != 1 {
+			t.Errorf("Retry-After %s: err = %v, want the 429 with its RetryAfter after 1 attempt", v, err)
+		}
+		if n := len(s.seen()); n != 1 {
+			t.Errorf("Retry-After %s: server got %d requests, want 1", v, n)
+		}
+	}
+}

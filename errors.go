@@ -25,6 +25,10 @@ var (
 	ErrNotificationLimit = errors.New("notification limit reached (HTTP 432)")
 	ErrUnauthorized      = errors.New("access token refused (HTTP 401/403)")
 	ErrNotFound          = errors.New("not found (HTTP 404)")
+	// ErrOutcomeUnknown is matched by a *TransportError whose request was
+	// written in full before the failure (Sent is true): the server may
+	// have acted on it, so sending it again may deliver it twice.
+	ErrOutcomeUnknown = errors.New("outcome unknown: the request was sent but no answer arrived")
 )
 
 // Error is an Alexa API call that got an HTTP response other than success.
@@ -187,20 +191,35 @@ func jsonScalar(raw json.RawMessage) string {
 	return ""
 }
 
-// ParseRetryAfter parses a Retry-After value, in seconds or as an HTTP
-// date relative to now. Invalid or past values give zero.
+// MaxRetryAfter is the longest Retry-After ParseRetryAfter returns: larger
+// values (a date years ahead, 1e12 seconds) are clamped to it rather than
+// ignored, so a server that asks for a long pause gets one.
+const MaxRetryAfter = 365 * 24 * time.Hour
+
+// ParseRetryAfter parses a Retry-After value, in seconds (any positive
+// number: "120", "0.5", "1e7") or as an HTTP date relative to now.
+// Values above MaxRetryAfter are clamped to it. Invalid, zero or past
+// values give zero.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(secs > 0 && secs <= 1e6) { // NaN too
+	if secs, err := strconv.ParseFloat(v, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if !(secs > 0) { // NaN too
 			return 0
 		}
-		return time.Duration(secs * float64(time.Second))
+		if secs >= MaxRetryAfter.Seconds() {
+			return MaxRetryAfter
+		}
+		return max(time.Duration(secs*float64(time.Second)), 1)
 	}
 	if t, err := http.ParseTime(v); err == nil {
+		// Compare before subtracting: Sub saturates, but a date past
+		// the clamp is simply the clamp.
+		if t.After(now.Add(MaxRetryAfter)) {
+			return MaxRetryAfter
+		}
 		if d := t.Sub(now); d > 0 {
 			return d
 		}
@@ -210,6 +229,10 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 
 // TransportError is a call that got no HTTP response: the connection
 // failed, was dropped, or timed out. It is never reported as an HTTP status.
+//
+// When Sent is true the request was written in full before the failure,
+// so the server may have acted on it: the error then matches
+// ErrOutcomeUnknown.
 type TransportError struct {
 	// Op names the call, such as "messaging.Send" or "lwa.Token".
 	Op string
@@ -217,6 +240,9 @@ type TransportError struct {
 	Method, URL string
 	// Attempts is how many HTTP attempts the call made.
 	Attempts int
+	// Sent is true when the whole request, headers and body, was written
+	// before the failure: the server may have received and acted on it.
+	Sent bool
 	// Err is the underlying error.
 	Err error
 }
@@ -227,6 +253,11 @@ func (e *TransportError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// Is matches ErrOutcomeUnknown when the request was sent in full.
+func (e *TransportError) Is(target error) bool {
+	return target == ErrOutcomeUnknown && e.Sent
+}
 
 // Retryable is true: the request may not have arrived, or its answer was lost.
 func (e *TransportError) Retryable() bool { return true }

@@ -39,8 +39,18 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Wed, 99 Nov 2026 12:00:00 GMT", 0},
 		{"NaN", 0},
 		{"nan", 0},
-		{"Inf", 0},
+		{"Inf", alexa.MaxRetryAfter},
 		{"-Inf", 0},
+		// Large values are honoured, up to the clamp, never dropped.
+		{"1e7", 1e7 * time.Second},
+		{"10000000", 1e7 * time.Second},
+		{"1e12", alexa.MaxRetryAfter},
+		{"1e400", alexa.MaxRetryAfter},
+		{"99999999999999999999999", alexa.MaxRetryAfter},
+		{"0.000000001", time.Nanosecond},
+		{"1e-30", time.Nanosecond},
+		{now.Add(200 * 24 * time.Hour).Format(http.TimeFormat), 200 * 24 * time.Hour},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", alexa.MaxRetryAfter},
 	}
 	for _, tt := range tests {
 		if got := alexa.ParseRetryAfter(tt.in, now); got != tt.want {
@@ -218,6 +228,24 @@ func TestErrorHints(t *testing.T) {
 	}
 	if h := alexa.DecodeError("op", 400, nil, nil).Hint(); h != "" {
 		t.Errorf("HTTP 400: Hint() = %q, want none", h)
+	}
+}
+
+func TestTransportErrorOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	sent := &alexa.TransportError{Op: "messaging.Send", Method: "POST", URL: "https://x", Sent: true, Err: io.ErrUnexpectedEOF}
+	if !errors.Is(fmt.Errorf("wrapped: %w", sent), alexa.ErrOutcomeUnknown) {
+		t.Error("a TransportError with Sent does not match ErrOutcomeUnknown")
+	}
+	if !errors.Is(sent, io.ErrUnexpectedEOF) {
+		t.Error("a sent TransportError no longer unwraps to its cause")
+	}
+	unsent := &alexa.TransportError{Op: "messaging.Send", Method: "POST", URL: "https://x", Err: io.ErrUnexpectedEOF}
+	if errors.Is(unsent, alexa.ErrOutcomeUnknown) {
+		t.Error("a TransportError without Sent matches ErrOutcomeUnknown")
+	}
+	if errors.Is(&alexa.Error{StatusCode: 500}, alexa.ErrOutcomeUnknown) {
+		t.Error("an HTTP error matches ErrOutcomeUnknown")
 	}
 }
 

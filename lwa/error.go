@@ -1,6 +1,7 @@
 package lwa
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,37 @@ import (
 
 	"github.com/alexa-oos/alexa"
 )
+
+// ErrTokenUnavailable is matched, with errors.Is, by every error returned
+// because no access token could be obtained: LWA refused (an *Error), the
+// token request failed in transit (an *alexa.TransportError), timed out,
+// was redirected, or was answered with something other than a token. It
+// is matched through alexa.Caller.Do and the API clients too, so a bulk
+// sender can stop at once: every further call would fail the same way.
+// Missing credentials are an *alexa.ValidationError instead, found before
+// any request.
+var ErrTokenUnavailable = errors.New("no access token could be obtained")
+
+// unavailable marks an error that kept a token from being obtained, while
+// its own type stays reachable with errors.As.
+type unavailable struct{ err error }
+
+func (u *unavailable) Error() string   { return u.err.Error() }
+func (u *unavailable) Unwrap() []error { return []error{u.err, ErrTokenUnavailable} }
+
+// tokenUnavailable marks err as ErrTokenUnavailable. An *Error matches it
+// by itself and is returned as is; validation errors are left alone.
+func tokenUnavailable(err error) error {
+	var ve *alexa.ValidationError
+	switch err.(type) {
+	case nil, *Error, *unavailable:
+		return err
+	}
+	if errors.As(err, &ve) {
+		return err
+	}
+	return &unavailable{err}
+}
 
 // Error is a token request that LWA refused or answered with something
 // other than a token.
@@ -76,10 +108,12 @@ func (e *Error) Retryable() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
 
-// Is makes an Error match alexa.ErrUnauthorized for refused credentials
-// and alexa.ErrThrottled for 429.
+// Is makes an Error match ErrTokenUnavailable, alexa.ErrUnauthorized for
+// refused credentials and alexa.ErrThrottled for 429.
 func (e *Error) Is(target error) bool {
 	switch target {
+	case ErrTokenUnavailable:
+		return true
 	case alexa.ErrUnauthorized:
 		return e.Code == "invalid_client" || e.Code == "unauthorized_client" || e.StatusCode == http.StatusUnauthorized
 	case alexa.ErrThrottled:

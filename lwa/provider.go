@@ -120,11 +120,11 @@ func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return nil, r.Err
+			return nil, tokenUnavailable(r.Err)
 		}
 		return r.Val.(*oauth2.Token), nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("lwa.Token(%s): %w", scope, ctx.Err())
+		return nil, tokenUnavailable(fmt.Errorf("lwa.Token(%s): %w", scope, ctx.Err()))
 	}
 }
 

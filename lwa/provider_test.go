@@ -935,3 +935,75 @@ func TestStaticToken(t *testing.T) {
 		t.Errorf("json.Marshal(Config) = %s, %v; want the token hidden", b, err)
 	}
 }
+
+func TestErrTokenUnavailable(t *testing.T) {
+	t.Parallel()
+	refused := func(t *testing.T, mux *http.ServeMux, cfg *alexa.Config) {
+		handleTokens(mux, lwaError(401, "invalid_client", "Client authentication failed"))
+	}
+	tests := map[string]struct {
+		setup func(t *testing.T, mux *http.ServeMux, cfg *alexa.Config)
+		as    func(error) bool
+	}{
+		"refused": {refused, func(err error) bool { var le *lwa.Error; return errors.As(err, &le) }},
+		"not a token": {func(t *testing.T, mux *http.ServeMux, cfg *alexa.Config) {
+			handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) { io.WriteString(w, "<html>") })
+		}, func(err error) bool { var le *lwa.Error; return errors.As(err, &le) }},
+		"connection refused": {func(t *testing.T, mux *http.ServeMux, cfg *alexa.Config) {
+			dead := httptest.NewServer(http.NotFoundHandler())
+			dead.Close()
+			cfg.TokenURL = dead.URL + tokenPath
+		}, func(err error) bool { var te *alexa.TransportError; return errors.As(err, &te) }},
+		"timeout": {func(t *testing.T, mux *http.ServeMux, cfg *alexa.Config) {
+			release := make(chan struct{})
+			t.Cleanup(func() { close(release) })
+			handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) { <-release })
+			cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
+		}, func(err error) bool { var te *alexa.TransportError; return errors.As(err, &te) }},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			mux, cfg := setup(t)
+			cfg.Retry = alexa.NoRetry
+			tt.setup(t, mux, &cfg)
+			_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
+			if !errors.Is(err, lwa.ErrTokenUnavailable) {
+				t.Errorf("Token: err = %v, want it to match lwa.ErrTokenUnavailable", err)
+			}
+			if !tt.as(err) {
+				t.Errorf("Token: err = %v (%T), its own type is no longer reachable", err, err)
+			}
+			mux.HandleFunc("/v1/x", func(w http.ResponseWriter, r *http.Request) { t.Error("API called without a token") })
+			_, err = alexa.NewCaller(lwa.Configure(cfg)).Do(context.Background(), &alexa.Request{Op: "x", Method: "POST", Path: "/v1/x", Scope: "alexa:other"})
+			if !errors.Is(err, lwa.ErrTokenUnavailable) || !tt.as(err) {
+				t.Errorf("Caller.Do: err = %v, want it to match lwa.ErrTokenUnavailable and keep its type", err)
+			}
+		})
+	}
+
+	t.Run("caller's deadline", func(t *testing.T) {
+		t.Parallel()
+		mux, cfg := setup(t)
+		release := make(chan struct{})
+		t.Cleanup(func() { close(release) })
+		handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) { <-release })
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, err := lwa.NewProvider(cfg).Token(ctx, "alexa:abc")
+		if !errors.Is(err, lwa.ErrTokenUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want it to match lwa.ErrTokenUnavailable and context.DeadlineExceeded", err)
+		}
+	})
+
+	t.Run("missing credentials", func(t *testing.T) {
+		t.Parallel()
+		_, cfg := setup(t)
+		cfg.Credentials.ClientSecret = ""
+		_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
+		var ve *alexa.ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("err = %v, want *alexa.ValidationError", err)
+		}
+	})
+}

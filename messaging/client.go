@@ -19,13 +19,31 @@ const EndpointFE = "https://api.fe.amazon.com"
 
 // Client sends skill messages. It is safe for concurrent use.
 type Client struct {
-	caller *alexa.Caller
+	caller     *alexa.Caller
+	atMostOnce bool
 }
 
+// Option changes a Client.
+type Option func(*Client)
+
+// AtMostOnce makes Send give up, rather than retry, when the connection
+// fails after the message was written in full: the API may have accepted
+// it, and a skill message carries no id that would let Alexa drop a
+// second copy. Send then returns an error matching alexa.ErrOutcomeUnknown,
+// and the message was delivered once or not at all. Failures before the
+// message was written, HTTP 429 and 5xx answers are still retried.
+func AtMostOnce() Option { return func(c *Client) { c.atMostOnce = true } }
+
 // NewClient returns a client for cfg. Without cfg.Tokens it gets tokens
-// from LWA with cfg's credentials, sharing their cache.
-func NewClient(cfg alexa.Config) *Client {
-	return &Client{caller: alexa.NewCaller(lwa.Configure(cfg))}
+// from LWA with cfg's credentials, sharing their cache. By default it
+// delivers at least once (see the package documentation); AtMostOnce
+// changes that.
+func NewClient(cfg alexa.Config, opts ...Option) *Client {
+	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg))}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Result is the outcome of an accepted message. Acceptance is not
@@ -37,12 +55,17 @@ type Result struct {
 	Header http.Header
 	// Attempts is how many HTTP attempts the call made.
 	Attempts int
+	// MaybeDuplicated is true when an earlier attempt of this call failed
+	// after the message was written in full: the API may have accepted
+	// both, so the skill may receive the message twice.
+	MaybeDuplicated bool
 }
 
-// Send sends m to the skill for userID (the seed's send_skill_message). It
-// validates first and sends nothing when the message is invalid. An error
-// is an *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
-// *lwa.Error.
+// Send sends m to the skill for userID. It validates first and sends
+// nothing when the message is invalid. An error is an
+// *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
+// *lwa.Error; one that matches alexa.ErrOutcomeUnknown may have been
+// delivered.
 func (c *Client) Send(ctx context.Context, userID string, m *Message) (*Result, error) {
 	e, err := Encode(userID, m)
 	if err != nil {
@@ -55,9 +78,9 @@ func (c *Client) Send(ctx context.Context, userID string, m *Message) (*Result, 
 	} else if body, err = c.caller.Config().Codec.Marshal(e); err != nil {
 		return nil, err
 	}
-	resp, err := c.caller.Do(ctx, &alexa.Request{Op: "messaging.Send", Method: http.MethodPost, Path: Path(userID), Scope: Scope, Body: body})
+	resp, err := c.caller.Do(ctx, &alexa.Request{Op: "messaging.Send", Method: http.MethodPost, Path: Path(userID), Scope: Scope, Body: body, AtMostOnce: c.atMostOnce})
 	if err != nil {
 		return nil, err
 	}
-	return &Result{StatusCode: resp.StatusCode, Header: resp.Header, Attempts: resp.Attempts}, nil
+	return &Result{StatusCode: resp.StatusCode, Header: resp.Header, Attempts: resp.Attempts, MaybeDuplicated: resp.MaybeDuplicated}, nil
 }

@@ -122,3 +122,43 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		t.Error("invalid compact JSON accepted")
 	}
 }
+
+func TestDeliveryGuarantees(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		opts     []messaging.Option
+		messages int
+	}{
+		{"at least once", nil, 2},
+		{"at most once", []messaging.Option{messaging.AtMostOnce()}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, _ := setup(t)
+			// The first message is accepted, and its answer lost.
+			srv.InjectFault(alexatest.Fault{Path: "/v1/skillmessages", Lose: true, Times: 1})
+			res, err := messaging.NewClient(srv.Config(), tt.opts...).Send(context.Background(), "amzn1.ask.account.A", nil)
+			if got := len(srv.Messages()); got != tt.messages {
+				t.Errorf("the skill received %d messages, want %d", got, tt.messages)
+			}
+			if tt.messages == 2 {
+				if err != nil || !res.MaybeDuplicated || res.Attempts != 2 {
+					t.Errorf("Send = %+v, %v; want success flagged MaybeDuplicated after 2 attempts", res, err)
+				}
+				return
+			}
+			if !errors.Is(err, alexa.ErrOutcomeUnknown) {
+				t.Errorf("Send: err = %v, want it to match alexa.ErrOutcomeUnknown", err)
+			}
+		})
+	}
+	t.Run("no duplicate", func(t *testing.T) {
+		t.Parallel()
+		_, c := setup(t)
+		res, err := c.Send(context.Background(), "amzn1.ask.account.A", nil)
+		if err != nil || res.MaybeDuplicated {
+			t.Errorf("Send = %+v, %v; want success not flagged MaybeDuplicated", res, err)
+		}
+	})
+}
