@@ -161,7 +161,7 @@ func (j *Journal) load(repair bool) error {
 		size = fi.Size()
 	}
 	ids := j.ids[:0]
-	if n := size / recordLen; size > 0 && int64(cap(ids)) < n {
+	if n := size / int64(recordLen); size > 0 && int64(cap(ids)) < n {
 		// Sized from the file: no doubling while a large journal loads.
 		ids = make([]ItemID, 0, n)
 	}
@@ -199,7 +199,7 @@ func (j *Journal) load(repair bool) error {
 			}
 			if !rest || !repair {
 				return fmt.Errorf("bulk: journal %s: line %d is not a journal record (want %d hex digits, got %s): %w; start a new journal, or remove the line if you know what it was",
-					j.path, sc.n, recordLen-1, preview(line, long), ErrJournalCorrupt)
+					j.path, sc.n, recordLen-1, preview(line, sc.size), ErrJournalCorrupt)
 			}
 			break
 		}
@@ -278,30 +278,24 @@ func parseRecord(line []byte, long bool) (id ItemID, ok bool) {
 	return id, true
 }
 
-// preview quotes the start of a bad line for an error message: short,
-// whatever the line's length.
-func preview(line []byte, long bool) string {
+// preview quotes the start of a bad line of size bytes for an error
+// message: short, whatever the line's length.
+func preview(line []byte, size int64) string {
 	line = bytes.TrimRight(line, "\r\n")
 	const max = 24
-	if len(line) > max || long {
-		return fmt.Sprintf("%q… (%s)", line[:min(len(line), max)], lengthOf(line, long))
+	if len(line) > max {
+		return fmt.Sprintf("%q… (%d bytes)", line[:max], size)
 	}
 	return fmt.Sprintf("%q", line)
-}
-
-func lengthOf(line []byte, long bool) string {
-	if long {
-		return fmt.Sprintf("more than %d bytes", len(line))
-	}
-	return fmt.Sprintf("%d bytes", len(line))
 }
 
 // journalScanner reads a journal line by line, holding at most one
 // buffer's worth of a line: a long line is reported by its start.
 type journalScanner struct {
 	r   *bufio.Reader
-	n   int   // number of the line last returned, from 1
-	off int64 // offset after the line last returned
+	n    int   // number of the line last returned, from 1
+	off  int64 // offset after the line last returned
+	size int64 // length of the line last returned
 }
 
 // next returns the next line, its ending included: complete is false for
@@ -334,6 +328,7 @@ func (s *journalScanner) next() (line []byte, complete, long bool, err error) {
 	}
 	s.n++
 	s.off += n
+	s.size = n
 	return line, complete, long, nil
 }
 
