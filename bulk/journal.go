@@ -292,7 +292,7 @@ func preview(line []byte, size int64) string {
 // journalScanner reads a journal line by line, holding at most one
 // buffer's worth of a line: a long line is reported by its start.
 type journalScanner struct {
-	r   *bufio.Reader
+	r    *bufio.Reader
 	n    int   // number of the line last returned, from 1
 	off  int64 // offset after the line last returned
 	size int64 // length of the line last returned

@@ -220,9 +220,9 @@ type engine struct {
 
 	limiter     *rate.Limiter
 	maxThrottle time.Duration // Options.MaxThrottleWait, default applied
-	notBefore atomic.Int64 // unix nanos: no request is sent before
-	retried   atomic.Int64
-	throttled atomic.Int64
+	notBefore   atomic.Int64  // unix nanos: no request is sent before
+	retried     atomic.Int64
+	throttled   atomic.Int64
 
 	mu     sync.Mutex
 	sum    Summary
