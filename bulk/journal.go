@@ -41,6 +41,16 @@ var (
 	ErrJournalClosed = errors.New("bulk: journal closed")
 )
 
+// journalError is an error of kind, one of the sentinels above, with its
+// own message.
+type journalError struct {
+	msg  string
+	kind error
+}
+
+func (e *journalError) Error() string { return e.msg }
+func (e *journalError) Unwrap() error { return e.kind }
+
 // JournalHeader is the first line of a journal: which job wrote it.
 type JournalHeader struct {
 	Journal string          `json:"journal"`
@@ -131,7 +141,7 @@ func OpenJournal(path string, kind Kind, stage proactive.Stage) (*Journal, error
 	if err != nil {
 		f.Close()
 		if errors.Is(err, errLocked) {
-			return nil, fmt.Errorf("bulk: journal %s: %w (another alexa-oos bulk job has it open)", path, ErrJournalLocked)
+			return nil, &journalError{msg: fmt.Sprintf("bulk: journal %s is in use by another job (a process, this one or another, has it open)", path), kind: ErrJournalLocked}
 		}
 		return nil, fmt.Errorf("bulk: journal %s: locking: %w", path, err)
 	}
@@ -380,7 +390,7 @@ func (j *Journal) begin() error {
 	case closed:
 		return ErrJournalClosed
 	case j.running:
-		return fmt.Errorf("bulk: journal %s: %w (in this process)", j.path, ErrJournalLocked)
+		return &journalError{msg: fmt.Sprintf("bulk: journal %s is in use by another job of this process", j.path), kind: ErrJournalLocked}
 	}
 	if j.stale {
 		if err := j.load(false); err != nil {

@@ -217,6 +217,7 @@ type engine struct {
 	opts    Options
 	cfg     alexa.Config
 	process func(context.Context, Line) Result
+	parent  context.Context // the caller's context of the running job
 
 	limiter     *rate.Limiter
 	maxThrottle time.Duration // Options.MaxThrottleWait, default applied
@@ -335,11 +336,40 @@ func (g *gatedClient) Do(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	resp, err := g.next.Do(req)
-	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+	// An attempt under way when the job stops is let finish, so that its
+	// item ends with a known outcome rather than cut off once sent. Only
+	// the caller's own context ends it early; further attempts and waits
+	// still stop with the job.
+	actx, cancel := context.WithCancelCause(context.WithoutCancel(req.Context()))
+	unhook := context.AfterFunc(g.e.parent, func() { cancel(context.Cause(g.e.parent)) })
+	release := func() {
+		unhook()
+		cancel(nil)
+	}
+	resp, err := g.next.Do(req.WithContext(actx))
+	if err != nil {
+		release()
+		return resp, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
 		g.e.throttled.Add(1)
 	}
-	return resp, err
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releasingBody runs release once the body is closed: the attempt's
+// context lives until then, as reading the body needs it.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+	once    sync.Once
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
 }
 
 // failed returns res as Failed with err and its attempt count: Unknown
@@ -392,6 +422,7 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 		}
 		defer j.end()
 	}
+	e.parent = parent
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
 
@@ -469,6 +500,12 @@ func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input i
 	return false, nil
 }
 
+// cutShort reports whether err is the end of the job's ctx.
+func cutShort(ctx context.Context, err error) bool {
+	cause := context.Cause(ctx)
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || cause != nil && errors.Is(err, cause)
+}
+
 // item is a line on its way to a worker.
 type item struct {
 	Line
@@ -508,9 +545,10 @@ func (e *engine) worker(ctx context.Context, stop context.CancelCauseFunc, lines
 func (e *engine) settle(ctx context.Context, stop context.CancelCauseFunc, it *item, res Result) (done bool) {
 	if res.Status == Failed {
 		switch {
-		case ctx.Err() != nil && (errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded)):
-			// Stopped while in flight, before the request was written
-			// (an Unknown outcome is reported): not sent.
+		case ctx.Err() != nil && cutShort(ctx, res.Err):
+			// Stopped while waiting for a token, a pause or a retry (an
+			// item whose request was written is Unknown, and reported):
+			// not sent.
 			return true
 		case unsent(res.Err):
 			stop(&StopError{Line: res.Line, Err: res.Err})
