@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	neturl "net/url"
 	"sync/atomic"
 	"time"
 )
@@ -18,7 +19,8 @@ import (
 // status to a result or an *Error, retries by the RetryPolicy, and on
 // 401/403 invalidates the token and retries once with a fresh one.
 type Caller struct {
-	cfg Config
+	cfg  Config
+	http HTTPClient // cfg.HTTPClient, refusing redirects
 	// Header values shared by every request, built once: a transport may
 	// replace them but never writes into them.
 	ua, accept, contentType []string
@@ -31,7 +33,7 @@ func NewCaller(cfg Config) *Caller {
 	if cfg.Tokens == nil {
 		panic("alexa: NewCaller needs Config.Tokens")
 	}
-	return &Caller{cfg: cfg, ua: []string{cfg.UserAgent()}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	return &Caller{cfg: cfg, http: NoRedirects(cfg.HTTPClient), ua: []string{cfg.UserAgent()}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
 }
 
 // Config returns the configuration the Caller uses, defaults applied.
@@ -64,6 +66,10 @@ type Response struct {
 	Body []byte
 	// Attempts is how many HTTP attempts the call made.
 	Attempts int
+	// BodyErr is a failure reading the body after a 2xx status, nil
+	// normally: the call succeeded (the status line said so) but Body may
+	// be incomplete. The call is not retried.
+	BodyErr error
 	// MaybeDuplicated is true when an earlier attempt of this call failed
 	// after its request was written in full: the server may have acted on
 	// both, so the effect may have happened twice.
@@ -156,20 +162,68 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 		},
 	}))
 	start := time.Now()
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
-		c.log(ctx, r, url, 0, start, err)
-		return nil, &TransportError{Op: r.Op, Method: r.Method, URL: url, Sent: sent.Load(), Err: err}
+		te := c.transportError(r, url, sent.Load(), err, token)
+		c.log(ctx, r, url, 0, start, te)
+		return nil, te
 	}
-	data, err := ReadBody(resp.Body)
-	c.log(ctx, r, url, resp.StatusCode, start, err)
-	if err != nil {
-		return nil, &TransportError{Op: r.Op, Method: r.Method, URL: url, Sent: true, Err: err}
+	if final := resp.Request; final != nil && final.URL != nil && (final.Method != req.Method || final.URL.String() != req.URL.String()) {
+		// A configured client followed a redirect despite the policy:
+		// whatever it got is not the answer to this call.
+		resp.Body.Close()
+		te := c.transportError(r, url, true, fmt.Errorf("%w: the HTTP client followed one to %s %s", ErrRedirected, final.Method, final.URL.Redacted()), token)
+		c.log(ctx, r, url, resp.StatusCode, start, te)
+		return nil, te
 	}
+	data, readErr := ReadBody(resp.Body)
+	if readErr != nil {
+		readErr = c.transportError(r, url, true, readErr, token)
+	}
+	c.log(ctx, r, url, resp.StatusCode, start, readErr)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
+		// The status line said the call succeeded: a body lost after it
+		// must neither fail nor repeat the call.
+		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, BodyErr: readErr}, nil
 	}
-	return nil, DecodeError(r.Op, resp.StatusCode, resp.Header, data)
+	// A failure status stands even when its body was cut short.
+	e := DecodeError(r.Op, resp.StatusCode, resp.Header, data)
+	c.redactError(e, token)
+	return nil, e
+}
+
+// secrets returns what must never appear in an error: the credentials and
+// the bearer token sent.
+func (c *Caller) secrets(token string) []string {
+	return []string{c.cfg.Credentials.ClientSecret, c.cfg.Credentials.RefreshToken, token}
+}
+
+// transportError builds the *TransportError of a failed attempt. Its text
+// names the method and URL once (a *url.Error would repeat them) and is
+// redacted.
+func (c *Caller) transportError(r *Request, url string, sent bool, err error, token string) *TransportError {
+	return &TransportError{Op: r.Op, Method: r.Method, URL: url, Sent: sent, Err: RedactError(unwrapURLError(err), c.secrets(token)...)}
+}
+
+// redactError removes credentials a server echoed from e.
+func (c *Caller) redactError(e *Error, token string) {
+	secrets := c.secrets(token)
+	if e.Body = RedactBytes(e.Body, secrets...); len(e.Body) > MaxErrorBody {
+		e.Body = e.Body[:MaxErrorBody]
+	}
+	e.Message = Redact(e.Message, secrets...)
+	e.Code = Redact(e.Code, secrets...)
+	e.Header = RedactHeader(e.Header, secrets...)
+}
+
+// unwrapURLError returns the cause of a *url.Error, whose text repeats
+// the method and URL that a TransportError already names.
+func unwrapURLError(err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
 }
 
 func (c *Caller) log(ctx context.Context, r *Request, url string, status int, start time.Time, err error) {

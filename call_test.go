@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -488,21 +490,6 @@ func TestCallerTransportError(t *testing.T) {
 		}
 	})
 
-	t.Run("connection dropped in the body", func(t *testing.T) {
-		mux, cfg, _ := setup(t)
-		cfg.Retry = alexa.NoRetry
-		mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
-			conn, buf, err := w.(http.Hijacker).Hijack()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-			writeTruncated(buf)
-		})
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
-		checkTransportError(t, err, cfg.Endpoint+testPath, 1)
-	})
-
 	t.Run("plain http to a remote host", func(t *testing.T) {
 		_, cfg, tokens := setup(t)
 		cfg.Endpoint = "http://example.invalid"
@@ -714,5 +701,250 @@ func TestCallerHugeRetryAfterReturnsAtOnce(t *testing.T) {
 		if n := len(s.seen()); n != 1 {
 			t.Errorf("Retry-After %s: server got %d requests, want 1", v, n)
 		}
+	}
+}
+
+// hijack answers with what write puts on the raw connection, then closes it.
+func hijack(mux *http.ServeMux, write func(buf *bufio.ReadWriter)) *atomic.Int32 {
+	var n atomic.Int32
+	mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		io.ReadAll(r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		write(buf)
+	})
+	return &n
+}
+
+func TestCallerTruncated2xxIsDelivered(t *testing.T) {
+	t.Parallel()
+	mux, cfg, _ := setup(t)
+	n := hijack(mux, writeTruncated)
+	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err != nil {
+		t.Fatalf("Do: %v; want success: the status line said 200", err)
+	}
+	if resp.StatusCode != 200 || resp.BodyErr == nil || resp.Attempts != 1 {
+		t.Errorf("Response = %+v, want 200 with BodyErr after 1 attempt", resp)
+	}
+	if n.Load() != 1 {
+		t.Errorf("server got %d requests, want 1: a 2xx is not retried", n.Load())
+	}
+}
+
+func TestCallerTruncatedErrorIsAnError(t *testing.T) {
+	t.Parallel()
+	mux, cfg, _ := setup(t)
+	cfg.Retry = alexa.NoRetry
+	hijack(mux, func(buf *bufio.ReadWriter) {
+		buf.WriteString("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+		buf.WriteString(`{"code":"INVALID`)
+		buf.Flush()
+	})
+	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	var ae *alexa.Error
+	if !errors.As(err, &ae) || ae.StatusCode != 400 || string(ae.Body) != `{"code":"INVALID` {
+		t.Errorf("err = %v, want the 400 *alexa.Error with the partial body", err)
+	}
+}
+
+func TestCallerNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	clients := map[string]func() alexa.HTTPClient{
+		"default client":    func() alexa.HTTPClient { return nil },
+		"plain http.Client": func() alexa.HTTPClient { return &http.Client{} },
+	}
+	for name, client := range clients {
+		for _, code := range []int{301, 302, 303, 307, 308} {
+			t.Run(fmt.Sprint(name, " ", code), func(t *testing.T) {
+				t.Parallel()
+				mux, cfg, _ := setup(t)
+				if c := client(); c != nil {
+					cfg.HTTPClient = c
+				}
+				var target atomic.Int32
+				mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) {
+					target.Add(1)
+					w.WriteHeader(http.StatusAccepted)
+				})
+				s := serve(mux, func(w http.ResponseWriter) {
+					w.Header().Set("Location", cfg.Endpoint+"/elsewhere")
+					w.WriteHeader(code)
+				})
+				resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+				var ae *alexa.Error
+				if !errors.As(err, &ae) || ae.StatusCode != code || !errors.Is(err, alexa.ErrRedirected) {
+					t.Fatalf("Do = %+v, %v; want the %d as an *alexa.Error matching ErrRedirected", resp, err, code)
+				}
+				if !strings.Contains(err.Error(), "never followed") || !strings.Contains(err.Error(), "/elsewhere") {
+					t.Errorf("Error() = %q, want a hint naming the policy and the Location", err)
+				}
+				if n := len(s.seen()); n != 1 || target.Load() != 0 {
+					t.Errorf("server got %d requests and the target %d, want 1 and 0", n, target.Load())
+				}
+			})
+		}
+	}
+}
+
+// following is an HTTPClient that is not an *http.Client and follows
+// redirects, as a careless wrapper might.
+type following struct{ c *http.Client }
+
+func (f following) Do(r *http.Request) (*http.Response, error) { return f.c.Do(r) }
+
+func TestCallerRedirectFollowedByClientIsAnError(t *testing.T) {
+	t.Parallel()
+	mux, cfg, _ := setup(t)
+	cfg.HTTPClient = following{&http.Client{}}
+	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	s := serve(mux, func(w http.ResponseWriter) {
+		w.Header().Set("Location", "/elsewhere")
+		w.WriteHeader(http.StatusFound)
+	})
+	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err == nil {
+		t.Fatalf("Do = %+v, want an error: the answer came from a redirect", resp)
+	}
+	var te *alexa.TransportError
+	if !errors.As(err, &te) || !errors.Is(err, alexa.ErrRedirected) || te.Retryable() || te.Attempts != 1 {
+		t.Errorf("err = %v (%+v), want a non-retryable *alexa.TransportError matching ErrRedirected", err, te)
+	}
+	if n := len(s.seen()); n != 1 {
+		t.Errorf("server got %d requests, want 1", n)
+	}
+}
+
+func TestCallerTransportErrorNamesURLOnce(t *testing.T) {
+	t.Parallel()
+	_, cfg, _ := setup(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	cfg.Endpoint = dead.URL
+	cfg.Retry = alexa.NoRetry
+	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	if err == nil {
+		t.Fatal("no error from a closed server")
+	}
+	if n := strings.Count(err.Error(), dead.URL); n != 1 {
+		t.Errorf("Error() = %q names the URL %d times, want once", err, n)
+	}
+}
+
+func TestCallerPermanentTransportErrorsNotRetried(t *testing.T) {
+	t.Parallel()
+	t.Run("certificate", func(t *testing.T) {
+		t.Parallel()
+		_, cfg, _ := setup(t)
+		var conns atomic.Int32
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("request served despite the certificate") }))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.StartTLS()
+		defer srv.Close()
+		cfg.Endpoint = srv.URL // the default client does not trust the test certificate
+		cfg.HTTPClient = nil
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		var te *alexa.TransportError
+		if !errors.As(err, &te) || te.Attempts != 1 || te.Retryable() {
+			t.Errorf("err = %v, want a non-retryable *alexa.TransportError after 1 attempt", err)
+		}
+		if n := conns.Load(); n != 1 {
+			t.Errorf("%d connections, want 1", n)
+		}
+	})
+	t.Run("plain http", func(t *testing.T) {
+		t.Parallel()
+		_, cfg, tokens := setup(t)
+		cfg.Endpoint = "http://example.invalid"
+		cfg.HTTPClient = nil
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		var te *alexa.TransportError
+		var ie *alexa.InsecureURLError
+		if !errors.As(err, &te) || !errors.As(err, &ie) || te.Attempts != 1 {
+			t.Errorf("err = %v, want *alexa.InsecureURLError after 1 attempt", err)
+		}
+		if calls, _ := tokens.stats(); calls != 1 {
+			t.Errorf("Token called %d times, want 1", calls)
+		}
+	})
+}
+
+// echo answers status with the request echoed, as some proxies and
+// misconfigured servers do.
+func echo(status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL)
+		r.Header.Write(&b)
+		b.WriteString("\n")
+		b.Write(body)
+		w.Header().Set("X-Echo-Authorization", r.Header.Get("Authorization"))
+		w.WriteHeader(status)
+		w.Write(b.Bytes())
+	}
+}
+
+func TestCallerRedactsEchoedCredentials(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{400, 502} {
+		mux, cfg, _ := setup(t)
+		cfg.Retry = alexa.NoRetry
+		cfg.Credentials.RefreshToken = "Atzr|refresh-SECRET-value"
+		mux.Handle(testPath, echo(status))
+		r := request()
+		r.Body = []byte(`{"note":"client_secret=` + cfg.Credentials.ClientSecret + `","access_token":"Atza|sneaky-SECRET"}`)
+		_, err := alexa.NewCaller(cfg).Do(context.Background(), r)
+		var ae *alexa.Error
+		if !errors.As(err, &ae) {
+			t.Fatalf("err = %v, want *alexa.Error", err)
+		}
+		for name, text := range map[string]string{
+			"Error()": err.Error(), "%+v": fmt.Sprintf("%+v", err), "Body": string(ae.Body), "Message": ae.Message,
+			"Header": fmt.Sprint(ae.Header),
+		} {
+			for _, secret := range []string{hiddenSecret, "Atza|bearer", "bearer-1", "SECRET"} {
+				if strings.Contains(text, secret) {
+					t.Errorf("HTTP %d: %s shows %q:\n%s", status, name, secret, text)
+				}
+			}
+		}
+		if !strings.Contains(string(ae.Body), "[redacted]") || !strings.Contains(string(ae.Body), "POST") {
+			t.Errorf("Body = %q, want the echo kept with the credentials redacted", ae.Body)
+		}
+	}
+}
+
+func TestCallerCancelledAfterSendingIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	mux, cfg, _ := setup(t)
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	mux.HandleFunc(testPath, func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		close(arrived)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	if !errors.Is(err, alexa.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want it to match ErrOutcomeUnknown and context.Canceled", err)
 	}
 }

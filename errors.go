@@ -2,6 +2,8 @@ package alexa
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +31,10 @@ var (
 	// written in full before the failure (Sent is true): the server may
 	// have acted on it, so sending it again may deliver it twice.
 	ErrOutcomeUnknown = errors.New("outcome unknown: the request was sent but no answer arrived")
+	// ErrRedirected is matched by an *Error with a 3xx status, and by a
+	// *TransportError when a configured HTTPClient followed a redirect:
+	// this module never follows redirects (see HTTPClient).
+	ErrRedirected = errors.New("redirected (HTTP 3xx): redirects are never followed")
 )
 
 // Error is an Alexa API call that got an HTTP response other than success.
@@ -93,6 +99,8 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
+	case ErrRedirected:
+		return e.StatusCode >= 300 && e.StatusCode < 400
 	}
 	return false
 }
@@ -113,6 +121,13 @@ func (e *Error) Hint() string {
 		return "the notification limit for this customer was reached (live skills only)"
 	case http.StatusNotFound:
 		return "the userId does not exist for this skill"
+	}
+	if e.StatusCode >= 300 && e.StatusCode < 400 {
+		h := "the API answered with a redirect, which is never followed: check Config.Endpoint (the region's https://api…amazonalexa.com URL)"
+		if loc := e.Header.Get("Location"); loc != "" {
+			h += "; Location: " + snippet([]byte(loc))
+		}
+		return h
 	}
 	return ""
 }
@@ -242,6 +257,9 @@ type TransportError struct {
 	Attempts int
 	// Sent is true when the whole request, headers and body, was written
 	// before the failure: the server may have received and acted on it.
+	// It is known when the HTTPClient is built on net/http's Transport
+	// (it reports the write through net/http/httptrace); it stays false
+	// for token requests, which have no effect to duplicate.
 	Sent bool
 	// Err is the underlying error.
 	Err error
@@ -259,8 +277,30 @@ func (e *TransportError) Is(target error) bool {
 	return target == ErrOutcomeUnknown && e.Sent
 }
 
-// Retryable is true: the request may not have arrived, or its answer was lost.
-func (e *TransportError) Retryable() bool { return true }
+// Retryable reports whether another attempt may succeed: true, since the
+// request may not have arrived or its answer was lost, except for failures
+// that would recur: a certificate that does not verify, a refused
+// plain-http URL, and a redirect the HTTPClient followed.
+func (e *TransportError) Retryable() bool { return !Permanent(e.Err) }
+
+// Permanent reports whether err, a failure without HTTP response, would
+// recur on every attempt: TLS certificate verification errors, a TLS
+// handshake with something that does not speak TLS, an *InsecureURLError,
+// or a followed redirect (ErrRedirected).
+func Permanent(err error) bool {
+	var (
+		insecure  *InsecureURLError
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		roots     x509.SystemRootsError
+		record    tls.RecordHeaderError
+	)
+	return errors.As(err, &insecure) || errors.As(err, &verify) || errors.As(err, &authority) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &roots) ||
+		errors.As(err, &record) || errors.Is(err, ErrRedirected)
+}
 
 // Violation is one broken validation rule.
 type Violation struct {

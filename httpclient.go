@@ -8,9 +8,19 @@ import (
 	"time"
 )
 
-// HTTPClient sends one HTTP request: the seed's ApiClient. *http.Client
-// satisfies it, so any configured client, a recording wrapper in a test or
-// an instrumented transport can be plugged in.
+// HTTPClient sends one HTTP request. *http.Client satisfies it, so any
+// configured client, a recording wrapper in a test or an instrumented
+// transport can be plugged in.
+//
+// Redirects are never followed, neither for API calls nor for token
+// requests: a redirect would turn a POST into a GET (301, 302, 303) or
+// carry the client secret to another host (307, 308). A 3xx answer to an
+// API call is an *Error matching ErrRedirected, never a success and never
+// retried; a 3xx from the token URL is an *lwa.Error. An *http.Client
+// given here is used through a copy whose CheckRedirect refuses every
+// redirect; another implementation must not follow redirects itself, and
+// if it does (the response's Request differs from the one sent) the call
+// fails with a *TransportError matching ErrRedirected.
 type HTTPClient interface {
 	Do(*http.Request) (*http.Response, error)
 }
@@ -38,7 +48,8 @@ type HTTPOptions struct {
 // DefaultApiClient): pooled keep-alive connections, timeouts on dial, TLS
 // handshake, response headers and the whole call, the proxy from the
 // environment (HTTPS_PROXY, NO_PROXY), the system's root certificates
-// (SSL_CERT_FILE works), and plain http refused except to loopback hosts.
+// (SSL_CERT_FILE works), plain http refused except to loopback hosts, and
+// no redirects followed (see HTTPClient).
 func NewHTTPClient(o HTTPOptions) *http.Client {
 	or := func(d, def time.Duration) time.Duration {
 		if d > 0 {
@@ -63,7 +74,24 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 	if !o.AllowInsecureHTTP {
 		rt = httpsOnly{t}
 	}
-	return &http.Client{Transport: rt, Timeout: or(o.Timeout, 30*time.Second)}
+	return &http.Client{Transport: rt, Timeout: or(o.Timeout, 30*time.Second), CheckRedirect: refuseRedirect}
+}
+
+// refuseRedirect makes an http.Client return a 3xx response as it is.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// NoRedirects returns c refusing redirects: an *http.Client is copied with
+// a CheckRedirect that hands back the 3xx response (its Transport, Jar and
+// Timeout are shared); any other HTTPClient is returned as it is. The API
+// clients and the LWA provider send through it.
+func NoRedirects(c HTTPClient) HTTPClient {
+	hc, ok := c.(*http.Client)
+	if !ok || hc == nil {
+		return c
+	}
+	cp := *hc
+	cp.CheckRedirect = refuseRedirect
+	return &cp
 }
 
 var defaultHTTPClient = NewHTTPClient(HTTPOptions{})

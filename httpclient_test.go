@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,15 +123,37 @@ func TestHTTPClientAllowInsecureHTTP(t *testing.T) {
 	}
 }
 
-func TestHTTPClientRefusesRedirectToPlainHTTP(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "http://example.invalid/stolen", http.StatusTemporaryRedirect)
-	}))
-	defer srv.Close()
-	_, err := get(t, newClient(t, alexa.HTTPOptions{}), srv.URL)
-	var ie *alexa.InsecureURLError
-	if !errors.As(err, &ie) {
-		t.Fatalf("redirect to plain http: err = %v, want *alexa.InsecureURLError", err)
+func TestHTTPClientFollowsNoRedirect(t *testing.T) {
+	t.Parallel()
+	var other atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { other.Add(1) }))
+	defer target.Close()
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.URL+"/stolen", code)
+		}))
+		status, err := get(t, newClient(t, alexa.HTTPOptions{}), srv.URL)
+		srv.Close()
+		if err != nil || status != code {
+			t.Errorf("redirect %d: got %d, %v; want the %d itself", code, status, err, code)
+		}
+	}
+	if n := other.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests, want 0", n)
+	}
+}
+
+func TestNoRedirects(t *testing.T) {
+	t.Parallel()
+	user := &http.Client{Timeout: time.Minute}
+	got, ok := alexa.NoRedirects(user).(*http.Client)
+	if !ok || got == user || got.Timeout != time.Minute || got.CheckRedirect == nil || user.CheckRedirect != nil {
+		t.Errorf("NoRedirects(*http.Client) = %+v; want a copy refusing redirects, the original untouched", got)
+	}
+	type wrapper struct{ alexa.HTTPClient }
+	w := wrapper{user}
+	if alexa.NoRedirects(w) != alexa.HTTPClient(w) {
+		t.Error("NoRedirects changed a client that is not an *http.Client")
 	}
 }
 

@@ -2,6 +2,7 @@ package alexatest
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,9 +22,31 @@ type Fault struct {
 	// Body replaces the error body of a forced Status.
 	Body string
 	// RetryAfter, when set, is sent as Retry-After (whole seconds, at
-	// least 1) with a forced Status.
+	// least 1, however large) with a forced Status.
 	RetryAfter time.Duration
-	// Latency delays the call (or the forced answer) by this much.
+	// RetryAfterValue, when set, is sent verbatim as Retry-After with a
+	// forced Status, taking precedence over RetryAfter: "1e7", an HTTP
+	// date far ahead, or junk.
+	RetryAfterValue string
+	// Redirect, when set, answers with a redirect to this URL instead of
+	// serving the call: Status is the redirect's status (301, 302, 303,
+	// 307 or 308; default 307).
+	Redirect string
+	// Truncate serves the call, then answers its status (2xx for a
+	// served call) with a Content-Length larger than the body written, and
+	// closes the connection: the status line arrives, the body does not.
+	Truncate bool
+	// Echo answers Status (default 400) with the request echoed back:
+	// request line, headers (Authorization included) and body, as a
+	// misconfigured proxy might. The call is not served.
+	Echo bool
+	// Hang never answers: the call is held until the client gives up,
+	// ClearFaults is called, or the Server closes. Give the client a
+	// timeout.
+	Hang bool
+	// Latency delays the call (or the forced answer) by this much; it
+	// ends early when the client gives up, ClearFaults is called or the
+	// Server closes.
 	Latency time.Duration
 	// Drop closes the connection without an answer; the call is not served.
 	Drop bool
@@ -37,6 +60,9 @@ type Fault struct {
 	// Ratio, in (0,1), hits only that share of matching calls, chosen at
 	// random (repeatably, by Options.Seed); 0 hits every one.
 	Ratio float64
+
+	// release ends Hang and Latency early; closed by ClearFaults.
+	release chan struct{}
 }
 
 // InjectFault adds f; faults are tried in the order added and the first
@@ -44,13 +70,18 @@ type Fault struct {
 func (e *Emulator) InjectFault(f Fault) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	f.release = make(chan struct{})
 	e.faults = append(e.faults, &f)
 }
 
-// ClearFaults removes every fault.
+// ClearFaults removes every fault and releases calls held by Hang or
+// Latency.
 func (e *Emulator) ClearFaults() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for _, f := range e.faults {
+		close(f.release)
+	}
 	e.faults = nil
 }
 
@@ -88,12 +119,21 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, serve http.Handler
 		return true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
+	if f.Latency > 0 || f.Hang {
+		var wait <-chan time.Time
+		if !f.Hang {
+			t := time.NewTimer(f.Latency)
+			defer t.Stop()
+			wait = t.C
+		}
 		select {
-		case <-t.C:
+		case <-wait:
+		case <-f.release:
+			if f.Hang {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			return true
 		case <-r.Context().Done():
-			t.Stop()
 			return true
 		}
 	}
@@ -101,20 +141,45 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, serve http.Handler
 		serve.ServeHTTP(httptest.NewRecorder(), r)
 	}
 	if f.Drop || f.Lose {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return true
-			}
+		hangUp(w)
+		return true
+	}
+	switch {
+	case f.Truncate:
+		rec := httptest.NewRecorder()
+		serve.ServeHTTP(rec, r)
+		truncated(w, rec)
+		return true
+	case f.Redirect != "":
+		status := f.Status
+		if status == 0 {
+			status = http.StatusTemporaryRedirect
 		}
-		panic(http.ErrAbortHandler)
+		w.Header().Set("Location", f.Redirect)
+		w.WriteHeader(status)
+		return true
+	case f.Echo:
+		status := f.Status
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "%s %s %s\r\n", r.Method, r.URL.RequestURI(), r.Proto)
+		r.Header.Write(w)
+		io.WriteString(w, "\r\n")
+		w.Write(body)
+		return true
 	}
 	if f.Status == 0 {
 		return false
 	}
-	if f.RetryAfter > 0 {
-		secs := int((f.RetryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	switch {
+	case f.RetryAfterValue != "":
+		w.Header().Set("Retry-After", f.RetryAfterValue)
+	case f.RetryAfter > 0:
+		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	if f.Body != "" {
 		w.WriteHeader(f.Status)
@@ -123,4 +188,38 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, serve http.Handler
 	}
 	apiError(w, f.Status, strconv.Itoa(f.Status), http.StatusText(f.Status)+" (injected by alexatest)", nil)
 	return true
+}
+
+// hangUp closes the connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// truncated writes rec's status and headers with a Content-Length larger
+// than the body that follows, then closes the connection.
+func truncated(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	h := rec.Header().Clone()
+	h.Del("Content-Length")
+	h.Del("Transfer-Encoding")
+	h.Set("Content-Length", strconv.Itoa(rec.Body.Len()+64))
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
+	h.Write(buf)
+	buf.WriteString("\r\n")
+	buf.Write(rec.Body.Bytes())
+	buf.Flush()
 }

@@ -237,6 +237,9 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 	if opts.Rate < 0 {
 		return nil, fmt.Errorf("bulk: negative rate %v", opts.Rate)
 	}
+	if err := opts.Stage.Validate(); kind == KindProactive && err != nil {
+		return nil, err
+	}
 	if j := opts.Journal; j != nil {
 		h := j.Header()
 		if h.Kind != kind || (kind == KindProactive && h.Stage != opts.Stage) {

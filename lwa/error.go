@@ -100,6 +100,9 @@ func (e *Error) Hint() string {
 	if e.StatusCode == http.StatusTooManyRequests {
 		return "LWA is throttling token requests"
 	}
+	if e.StatusCode >= 300 && e.StatusCode < 400 {
+		return "the token URL answered with a redirect, which is never followed (the credentials go to the token URL only): check Config.TokenURL"
+	}
 	return ""
 }
 
@@ -109,7 +112,8 @@ func (e *Error) Retryable() bool {
 }
 
 // Is makes an Error match ErrTokenUnavailable, alexa.ErrUnauthorized for
-// refused credentials and alexa.ErrThrottled for 429.
+// refused credentials, alexa.ErrThrottled for 429 and alexa.ErrRedirected
+// for 3xx.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrTokenUnavailable:
@@ -118,6 +122,8 @@ func (e *Error) Is(target error) bool {
 		return e.Code == "invalid_client" || e.Code == "unauthorized_client" || e.StatusCode == http.StatusUnauthorized
 	case alexa.ErrThrottled:
 		return e.StatusCode == http.StatusTooManyRequests
+	case alexa.ErrRedirected:
+		return e.StatusCode >= 300 && e.StatusCode < 400
 	}
 	return false
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -27,8 +28,10 @@ const (
 // refresh token, which has no scope of its own.
 const RefreshTokenScope = "refresh_token"
 
-// DefaultLifetime is assumed for a token whose response gives no
-// expires_in: LWA's documented lifetime of one hour.
+// DefaultLifetime is assumed for a token whose response has no expires_in
+// (or a null one): LWA's documented lifetime of one hour. A token whose
+// expires_in is zero, negative or unreadable is used for the call that
+// asked for it and never cached.
 const DefaultLifetime = time.Hour
 
 // fetchTimeout bounds one shared fetch, retries included, since it runs
@@ -39,6 +42,7 @@ const fetchTimeout = 2 * time.Minute
 // alexa.TokenProvider. Its methods are safe for concurrent use.
 type Provider struct {
 	cfg   alexa.Config
+	http  alexa.HTTPClient // cfg.HTTPClient, refusing redirects
 	cache *cache
 	ua    string
 }
@@ -46,8 +50,14 @@ type Provider struct {
 // cache holds the tokens of one set of credentials at one token URL.
 type cache struct {
 	mu     sync.RWMutex
-	tokens map[string]*oauth2.Token
+	tokens map[string]cached
 	flight singleflight.Group
+}
+
+// cached is a token and when to replace it.
+type cached struct {
+	tok       *oauth2.Token
+	refreshAt time.Time
 }
 
 // caches is shared process-wide, so clients built separately from the same
@@ -60,8 +70,8 @@ var caches sync.Map // key string -> *cache
 func NewProvider(cfg alexa.Config) *Provider {
 	cfg = cfg.WithDefaults()
 	key := cfg.TokenURL + "\x00" + cfg.Credentials.Fingerprint()
-	c, _ := caches.LoadOrStore(key, &cache{tokens: map[string]*oauth2.Token{}})
-	return &Provider{cfg: cfg, cache: c.(*cache), ua: cfg.UserAgent()}
+	c, _ := caches.LoadOrStore(key, &cache{tokens: map[string]cached{}})
+	return &Provider{cfg: cfg, http: alexa.NoRedirects(cfg.HTTPClient), cache: c.(*cache), ua: cfg.UserAgent()}
 }
 
 // Configure returns cfg with defaults applied and, when cfg.Tokens is nil,
@@ -108,14 +118,16 @@ func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
-		t, err := p.fetch(fctx, scope)
+		c, err := p.fetch(fctx, scope)
 		if err != nil {
 			return nil, err
 		}
-		p.cache.mu.Lock()
-		p.cache.tokens[scope] = t
-		p.cache.mu.Unlock()
-		return t, nil
+		if !c.refreshAt.IsZero() {
+			p.cache.mu.Lock()
+			p.cache.tokens[scope] = c
+			p.cache.mu.Unlock()
+		}
+		return c.tok, nil
 	})
 	select {
 	case r := <-ch:
@@ -133,7 +145,7 @@ func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token
 func (p *Provider) Invalidate(scope, token string) {
 	p.cache.mu.Lock()
 	defer p.cache.mu.Unlock()
-	if t, ok := p.cache.tokens[scope]; ok && (token == "" || t.AccessToken == token) {
+	if c, ok := p.cache.tokens[scope]; ok && (token == "" || c.tok.AccessToken == token) {
 		delete(p.cache.tokens, scope)
 	}
 }
@@ -157,10 +169,10 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 
 func (p *Provider) cached(scope string) *oauth2.Token {
 	p.cache.mu.RLock()
-	t := p.cache.tokens[scope]
+	c, ok := p.cache.tokens[scope]
 	p.cache.mu.RUnlock()
-	if t != nil && time.Now().Add(p.cfg.RefreshMargin).Before(t.Expiry) {
-		return t
+	if ok && time.Now().Before(c.refreshAt) {
+		return c.tok
 	}
 	return nil
 }
@@ -185,11 +197,11 @@ func (p *Provider) validate(scope string) error {
 }
 
 // fetch asks LWA for a token, retrying by the policy.
-func (p *Provider) fetch(ctx context.Context, scope string) (*oauth2.Token, error) {
+func (p *Provider) fetch(ctx context.Context, scope string) (cached, error) {
 	for attempt := 1; ; attempt++ {
-		t, err := p.exchange(ctx, scope)
+		c, err := p.exchange(ctx, scope)
 		if err == nil {
-			return t, nil
+			return c, nil
 		}
 		var retryAfter time.Duration
 		var le *Error
@@ -197,15 +209,18 @@ func (p *Provider) fetch(ctx context.Context, scope string) (*oauth2.Token, erro
 			retryAfter = le.RetryAfter
 		}
 		if !p.cfg.Retry.Wait(ctx, attempt, err, retryAfter) {
-			return nil, err
+			return cached{}, err
 		}
 	}
 }
 
-// exchange makes one token request through x/oauth2.
-func (p *Provider) exchange(ctx context.Context, scope string) (*oauth2.Token, error) {
-	rec := &recorder{next: p.cfg.HTTPClient, ua: p.ua}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rec})
+// exchange makes one token request through x/oauth2. The result's
+// refreshAt is zero when the token must not be cached.
+func (p *Provider) exchange(ctx context.Context, scope string) (cached, error) {
+	rec := &recorder{next: p.http, ua: p.ua, url: p.cfg.TokenURL}
+	// The credentials go to the token URL and nowhere else: no redirect
+	// is followed, by this client nor by the configured one.
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rec, CheckRedirect: refuseRedirect})
 	c := p.cfg.Credentials
 	start := time.Now()
 	var t *oauth2.Token
@@ -229,44 +244,65 @@ func (p *Provider) exchange(ctx context.Context, scope string) (*oauth2.Token, e
 	}
 	p.log(ctx, scope, rec.status, start, err)
 	if err != nil {
-		return nil, p.mapError(scope, rec, err)
+		return cached{}, p.mapError(scope, rec, err)
 	}
 	// Expiry counts from the request's start, so clock skew and a slow
 	// response can only make the token look older than it is.
 	life := time.Duration(t.ExpiresIn) * time.Second
-	if t.ExpiresIn == 0 && !t.Expiry.IsZero() {
+	switch {
+	case t.ExpiresIn != 0:
+	case !t.Expiry.IsZero():
 		// The client-credentials grant of x/oauth2 (and any form-encoded
 		// answer) leaves ExpiresIn unset and gives only Expiry, counted
 		// from the response's arrival.
 		life = time.Until(t.Expiry)
+	case t.Extra("expires_in") == nil || t.Extra("expires_in") == "":
+		life = DefaultLifetime // absent
 	}
 	if life <= 0 {
-		life = DefaultLifetime
+		// Zero, negative or unreadable: good for this call only.
+		t.Expiry = start
+		return cached{tok: t}, nil
 	}
 	t.Expiry = start.Add(life)
-	return t, nil
+	// The margin adapts to short lifetimes, so that a token living less
+	// than the margin is still reused for half its life.
+	margin := min(p.cfg.RefreshMargin, life/2)
+	return cached{tok: t, refreshAt: t.Expiry.Add(-margin)}, nil
 }
 
+// mapError types a failed token request. Whatever quotes the server is
+// redacted: a server or proxy echoing the request must not put the
+// credentials into an error.
 func (p *Provider) mapError(scope string, rec *recorder, err error) error {
 	op := "lwa.Token(" + scope + ")"
+	secrets := []string{p.cfg.Credentials.ClientSecret, p.cfg.Credentials.RefreshToken}
 	var re *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &re):
 		e := &Error{Op: op, StatusCode: rec.status, Code: re.ErrorCode, Description: re.ErrorDescription, Body: re.Body}
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
-			e.Header = re.Response.Header
+			e.Header = alexa.RedactHeader(re.Response.Header, secrets...)
 			e.RetryAfter = alexa.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
 		}
+		e.Body = alexa.RedactBytes(e.Body, secrets...)
 		if len(e.Body) > alexa.MaxErrorBody {
 			e.Body = e.Body[:alexa.MaxErrorBody]
 		}
+		e.Code = alexa.Redact(e.Code, secrets...)
+		e.Description = alexa.Redact(e.Description, secrets...)
 		return e
 	case rec.err != nil:
-		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: p.cfg.TokenURL, Err: rec.err}
+		cause := rec.err
+		var ue *url.Error
+		if errors.As(cause, &ue) && ue.Err != nil {
+			cause = ue.Err // its text would repeat the method and URL
+		}
+		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: p.cfg.TokenURL, Err: alexa.RedactError(cause, secrets...)}
 	default:
 		// A 2xx answer x/oauth2 could not read as a token.
-		return &Error{Op: op, StatusCode: rec.status, Code: "invalid_response", Description: err.Error()}
+		return &Error{Op: op, StatusCode: rec.status, Code: "invalid_response", Description: alexa.Redact(err.Error(), secrets...)}
 	}
 }
 
@@ -281,22 +317,44 @@ func (p *Provider) log(ctx context.Context, scope string, status int, start time
 	p.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "lwa: token", attrs...)
 }
 
+// refuseRedirect hands a 3xx back to x/oauth2, which reports it as an error.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// errNotTokenURL is a request x/oauth2 would send elsewhere than the token
+// URL: it never leaves.
+var errNotTokenURL = errors.New("refusing to send credentials anywhere but the token URL")
+
 // recorder adapts the configured HTTPClient to the http.RoundTripper that
 // x/oauth2 needs, sets the User-Agent, and remembers the status and the
 // transport error, which x/oauth2 does not keep typed.
 type recorder struct {
 	next   alexa.HTTPClient
 	ua     string
+	url    string // the token URL: the only one requests may go to
 	status int
 	err    error
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.String() != r.url {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		r.err = fmt.Errorf("%w: %s", errNotTokenURL, req.URL.Redacted())
+		return nil, r.err
+	}
 	req.Header.Set("User-Agent", r.ua)
 	resp, err := r.next.Do(req)
 	if err != nil {
 		r.err = err
 		return nil, err
+	}
+	if final := resp.Request; final != nil && final.URL != nil && final.URL.String() != req.URL.String() {
+		// The configured client followed a redirect despite the policy:
+		// the token it got came from elsewhere and is not used.
+		resp.Body.Close()
+		r.err = fmt.Errorf("%w: the HTTP client followed one to %s", alexa.ErrRedirected, final.URL.Redacted())
+		return nil, r.err
 	}
 	r.status = resp.StatusCode
 	resp.Body = &bodyRecorder{ReadCloser: resp.Body, r: r}

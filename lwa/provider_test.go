@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -345,13 +347,20 @@ func TestExpiry(t *testing.T) {
 		margin    time.Duration
 		requests  int // after three Token calls
 	}{
-		{"expires within the default margin", 30, 0, 3},
-		{"expires just within the default margin", 59, 0, 3},
+		// A lifetime shorter than the margin shrinks the margin to half
+		// the lifetime: the token is still reused.
+		{"expires within the default margin", 30, 0, 1},
+		{"expires just within the default margin", 59, 0, 1},
 		{"valid for an hour", 3600, 0, 1},
 		{"expires_in as a string", "3600", 0, 1},
 		{"no expires_in", nil, 0, 1},
-		{"margin longer than the lifetime", 3600, 2 * time.Hour, 3},
+		{"margin longer than the lifetime", 3600, 2 * time.Hour, 1},
 		{"short lifetime, shorter margin", 30, 10 * time.Second, 1},
+		// Zero or negative: used once, never cached (for an hour or at all).
+		{"zero expires_in", 0, 0, 3},
+		{"negative expires_in", -5, 0, 3},
+		{"zero expires_in as a string", "0", 0, 3},
+		{"negative expires_in as a string", "-60", 0, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1006,4 +1015,161 @@ func TestErrTokenUnavailable(t *testing.T) {
 			t.Errorf("err = %v, want *alexa.ValidationError", err)
 		}
 	})
+}
+
+// followingClient is an HTTPClient that is not an *http.Client and follows
+// redirects.
+type followingClient struct{ c *http.Client }
+
+func (f followingClient) Do(r *http.Request) (*http.Response, error) { return f.c.Do(r) }
+
+func TestTokenRequestNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	clients := map[string]func() alexa.HTTPClient{
+		"default client":    func() alexa.HTTPClient { return nil },
+		"plain http.Client": func() alexa.HTTPClient { return &http.Client{} },
+		"following wrapper": func() alexa.HTTPClient { return followingClient{&http.Client{}} },
+		"client with a policy": func() alexa.HTTPClient {
+			return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+		},
+	}
+	for name, client := range clients {
+		for _, code := range []int{301, 302, 303, 307, 308} {
+			t.Run(fmt.Sprint(name, " ", code), func(t *testing.T) {
+				t.Parallel()
+				var stolen []string
+				var mu sync.Mutex
+				other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body, _ := io.ReadAll(r.Body)
+					mu.Lock()
+					stolen = append(stolen, r.Method+" "+string(body))
+					mu.Unlock()
+					issue(3600)(w, 1, nil)
+				}))
+				defer other.Close()
+				mux, cfg := setup(t)
+				if c := client(); c != nil {
+					cfg.HTTPClient = c
+				}
+				ep := handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) {
+					w.Header().Set("Location", other.URL+tokenPath)
+					w.WriteHeader(code)
+				})
+				tok, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
+				if err == nil {
+					t.Fatalf("Token = %q, want an error: the token URL redirected", tok)
+				}
+				if !errors.Is(err, lwa.ErrTokenUnavailable) || !errors.Is(err, alexa.ErrRedirected) {
+					t.Errorf("err = %v, want it to match ErrTokenUnavailable and ErrRedirected", err)
+				}
+				if name != "following wrapper" {
+					// What lwa controls never leaves the token URL.
+					mu.Lock()
+					if len(stolen) != 0 {
+						t.Errorf("the other host received %q", stolen)
+					}
+					mu.Unlock()
+					le := asLWAError(t, err)
+					if le.StatusCode != code || !strings.Contains(le.Hint(), "never followed") {
+						t.Errorf("lwa.Error = %+v (hint %q), want status %d and a hint on the policy", le, le.Hint(), code)
+					}
+				}
+				if c := ep.count(); c != 1 {
+					t.Errorf("%d token requests, want 1: a redirect is not retried", c)
+				}
+			})
+		}
+	}
+}
+
+func TestTokenErrorsRedactEchoedCredentials(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{200, 400, 500} {
+		mux, cfg := setup(t)
+		cfg.Retry = alexa.NoRetry
+		mux.HandleFunc(tokenPath, func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("X-Echo", string(body))
+			w.WriteHeader(status)
+			fmt.Fprintf(w, "%s %s\n", r.Method, r.URL)
+			r.Header.Write(w)
+			w.Write(body)
+		})
+		_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
+		le := asLWAError(t, err)
+		for name, text := range map[string]string{
+			"Error()": err.Error(), "Body": string(le.Body), "Description": le.Description, "Header": fmt.Sprint(le.Header),
+		} {
+			for _, secret := range []string{"s3cr", "r&f", "Atzr|", "Atzr%7C", url.QueryEscape(clientSecret)} {
+				if strings.Contains(text, secret) {
+					t.Errorf("HTTP %d: %s shows %q:\n%s", status, name, secret, text)
+				}
+			}
+		}
+		if status != 200 && !strings.Contains(string(le.Body), "grant_type=") {
+			t.Errorf("HTTP %d: Body = %q, want the echo kept with credentials redacted", status, le.Body)
+		}
+	}
+}
+
+func TestTokenTransportErrorNamesURLOnce(t *testing.T) {
+	t.Parallel()
+	_, cfg := setup(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	cfg.TokenURL = dead.URL + tokenPath
+	cfg.Retry = alexa.NoRetry
+	_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
+	if err == nil || strings.Count(err.Error(), cfg.TokenURL) != 1 {
+		t.Errorf("err = %v, want the token URL named once", err)
+	}
+}
+
+func TestTokenCertificateErrorNotRetried(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	_, cfg := setup(t)
+	cfg.TokenURL = srv.URL + tokenPath
+	cfg.HTTPClient = nil // the default client does not trust the test certificate
+	_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
+	var te *alexa.TransportError
+	if !errors.As(err, &te) || te.Retryable() || !errors.Is(err, lwa.ErrTokenUnavailable) {
+		t.Errorf("err = %v, want a non-retryable *alexa.TransportError", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d connections, want 1: a certificate error is not retried", n)
+	}
+}
+
+// A token endpoint that never answers costs MaxAttempts timeouts, no more.
+func TestTokenEndpointHungIsBounded(t *testing.T) {
+	t.Parallel()
+	mux, cfg := setup(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	ep := handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) { <-release })
+	cfg.HTTPClient = alexa.NewHTTPClient(alexa.HTTPOptions{ResponseHeaderTimeout: 20 * time.Millisecond})
+	_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
+	var te *alexa.TransportError
+	if !errors.As(err, &te) || !errors.Is(err, lwa.ErrTokenUnavailable) {
+		t.Errorf("err = %v, want a *alexa.TransportError matching ErrTokenUnavailable", err)
+	}
+	if c := ep.count(); c != 3 {
+		t.Errorf("%d token requests, want 3 (the policy's MaxAttempts)", c)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
@@ -22,7 +23,7 @@ func setup(t *testing.T) (*alexatest.Server, *messaging.Client) {
 func TestSend(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
-	user := "amzn1.ask.account.A/../B C?d=%e"
+	user := "amzn1.ask.account.A/.B/C D?e=%f"
 	tests := []struct {
 		msg      *messaging.Message
 		data     string
@@ -45,7 +46,7 @@ func TestSend(t *testing.T) {
 			t.Errorf("%d: recorded %+v, want data %s expiry %d", i, got, tt.data, tt.expiries)
 		}
 	}
-	if got := messaging.Path(user); got != "/v1/skillmessages/users/amzn1.ask.account.A%2F..%2FB%20C%3Fd%3D%25e" {
+	if got := messaging.Path(user); got != "/v1/skillmessages/users/amzn1.ask.account.A%2F.B%2FC%20D%3Fe%3D%25f" {
 		t.Errorf("Path = %s", got)
 	}
 }
@@ -63,6 +64,13 @@ func TestInvalidMessageSendsNothing(t *testing.T) {
 		{"u", &messaging.Message{Data: big}, "data"},
 		{"u", &messaging.Message{Data: json.RawMessage(`{"a":`)}, "data"},
 		{"u", &messaging.Message{Data: "text"}, "data"},
+		{"..", nil, "userId"},
+		{"amzn1.ask.account.A/../B", nil, "userId"},
+		{"amzn1.ask.account.A/./B", nil, "userId"},
+		{"amzn1\x00", nil, "userId"},
+		{"amzn1\x1b[2J", nil, "userId"},
+		{"amzn1.ask.account.\xff", nil, "userId"},
+		{strings.Repeat("A", alexa.MaxUserIDBytes+1), nil, "userId"},
 	}
 	for _, tt := range tests {
 		_, err := c.Send(context.Background(), tt.user, tt.msg)
@@ -161,4 +169,21 @@ func TestDeliveryGuarantees(t *testing.T) {
 			t.Errorf("Send = %+v, %v; want success not flagged MaybeDuplicated", res, err)
 		}
 	})
+}
+
+// Tokens living less than the refresh margin are still reused.
+func TestShortLivedTokensAreReused(t *testing.T) {
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{TokenLifetime: 30 * time.Second})
+	t.Cleanup(srv.Close)
+	cfg := srv.Config() // default refresh margin: 60s
+	c := messaging.NewClient(cfg)
+	for i := range 500 {
+		if _, err := c.Send(context.Background(), "amzn1.ask.account.A", &messaging.Message{Data: map[string]int{"i": i}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(srv.TokenRequests()); n > 2 {
+		t.Errorf("500 sends made %d token requests, want 1 (2 if the run took over 15s)", n)
+	}
 }

@@ -66,12 +66,14 @@ type Encoded struct {
 }
 
 // Encode validates the message for userID and returns it encoded. Every
-// violation is reported at once in an *alexa.ValidationError.
+// violation is reported at once in an *alexa.ValidationError. The userId
+// must pass alexa.CheckUserID.
 func Encode(userID string, m *Message) (*Encoded, error) {
 	var vs alexa.Violations
 	if userID == "" {
 		vs.Add("userId", "is required: the userId the skill sees in its requests", nil)
 	}
+	vs.AddUserID("userId", userID)
 	if m == nil {
 		m = &Message{}
 	}

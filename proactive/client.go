@@ -47,11 +47,15 @@ type Result struct {
 	AlreadyAccepted bool
 }
 
-// Create sends req to stage (the seed's create_proactive_event). It
-// validates first and sends nothing when req is invalid. Success is 202
-// Accepted; an error is an *alexa.ValidationError, *alexa.Error,
-// *alexa.TransportError or *lwa.Error.
+// Create sends req to stage: Development, Live, or "" for Development
+// (see Stage). It validates the stage and req first and sends nothing when
+// either is invalid. Success is 202 Accepted; an error is an
+// *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
+// *lwa.Error.
 func (c *Client) Create(ctx context.Context, req *Request, stage Stage) (*Result, error) {
+	if err := stage.Validate(); err != nil {
+		return nil, err
+	}
 	if err := c.rules.Validate(req); err != nil {
 		return nil, err
 	}

@@ -268,3 +268,46 @@ func TestUnknownFieldsWarned(t *testing.T) {
 		t.Errorf("warnings %q", ws)
 	}
 }
+
+func TestCreateStage(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, alexatest.Options{})
+	ctx := context.Background()
+	// The zero value is the safe side.
+	if _, err := c.Create(ctx, weatherAlert("zero"), ""); err != nil {
+		t.Fatalf(`Create(stage ""): %v`, err)
+	}
+	if srv.Calls(proactive.PathDevelopment) != 1 || srv.Calls(proactive.PathLive) != 0 {
+		t.Errorf(`stage "" went to dev %d / live %d times, want development only`, srv.Calls(proactive.PathDevelopment), srv.Calls(proactive.PathLive))
+	}
+	for _, stage := range []proactive.Stage{"development", "live", "Live", "bogus", " LIVE"} {
+		_, err := c.Create(ctx, weatherAlert("bad"), stage)
+		var ve *alexa.ValidationError
+		if !errors.As(err, &ve) || len(ve.Violations) != 1 || ve.Violations[0].Field != "stage" {
+			t.Errorf("Create(stage %q): err = %v, want an *alexa.ValidationError naming stage", stage, err)
+		}
+	}
+	if n := len(srv.Events()); n != 1 || srv.Calls(proactive.PathLive) != 0 {
+		t.Errorf("%d events recorded, %d live calls; invalid stages reached the network", n, srv.Calls(proactive.PathLive))
+	}
+	if proactive.Stage("bogus").Path() != "" || proactive.Stage("").Path() != proactive.PathDevelopment {
+		t.Error("Path maps an unknown stage to an API path, or the zero stage away from development")
+	}
+}
+
+func TestCreateUnicastUserID(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, alexatest.Options{})
+	for _, user := range []string{"..", "amzn1.ask.account.A/../B", "amzn1\x00", "amzn1.\xff", strings.Repeat("u", alexa.MaxUserIDBytes+1)} {
+		req := weatherAlert("u")
+		req.RelevantAudience = proactive.ToUser(user)
+		_, err := c.Create(context.Background(), req, proactive.Development)
+		var ve *alexa.ValidationError
+		if !errors.As(err, &ve) || len(ve.Violations) != 1 || ve.Violations[0].Field != "relevantAudience.payload.user" {
+			t.Errorf("user %q: err = %v, want an *alexa.ValidationError naming relevantAudience.payload.user", user, err)
+		}
+	}
+	if n := len(srv.Events()) + len(srv.TokenRequests()); n != 0 {
+		t.Errorf("%d events and token requests for invalid users, want none", n)
+	}
+}

@@ -8,9 +8,18 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/alexa-oos/alexa"
 )
 
-// Stage selects the skill stage an event is sent to: the seed's SkillStage.
+// Stage selects the skill stage an event is sent to.
+//
+// Only Development and Live, exactly as declared, are stages. The zero
+// value "" means Development, the safe side: an unset stage can never
+// notify real customers. Any other value, "development" or "live" in
+// lower case included, is refused by Client.Create (and by the bulk
+// sender) with an *alexa.ValidationError naming the field "stage", before
+// any network I/O. Use ParseStage for user-typed text.
 type Stage string
 
 // The two stages. Development events reach only the skill's testers and
@@ -20,12 +29,29 @@ const (
 	Live        Stage = "LIVE"
 )
 
-// Path returns the API path of the stage.
-func (s Stage) Path() string {
-	if s == Development {
-		return PathDevelopment
+// Validate returns nil for Development, Live and "" (Development), and an
+// *alexa.ValidationError naming the field "stage" for anything else.
+func (s Stage) Validate() error {
+	switch s {
+	case "", Development, Live:
+		return nil
 	}
-	return PathLive
+	var vs alexa.Violations
+	vs.Add("stage", `must be proactive.Development or proactive.Live ("" means Development)`, string(s))
+	return vs.Err("proactive.Create")
+}
+
+// Path returns the API path of the stage: PathDevelopment for
+// Development and "", PathLive for Live, and "" for anything else (which
+// Validate refuses), so that no unknown value maps to the live stage.
+func (s Stage) Path() string {
+	switch s {
+	case "", Development:
+		return PathDevelopment
+	case Live:
+		return PathLive
+	}
+	return ""
 }
 
 // API paths of the two stages.

@@ -119,6 +119,8 @@ func (rules Rules) Check(r *Request) []alexa.Violation {
 	case Unicast:
 		if u, ok := a.Payload["user"].(string); !ok || u == "" {
 			vs.Add("relevantAudience.payload.user", "is required for a Unicast audience: the userId of the customer", nil)
+		} else {
+			vs.AddUserID("relevantAudience.payload.user", u)
 		}
 	case Multicast:
 	case "":

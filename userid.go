@@ -1,0 +1,48 @@
+package alexa
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxUserIDBytes bounds a userId. Alexa's ids
+// (amzn1.ask.account.…) are a few hundred bytes; anything much longer is
+// not one.
+const MaxUserIDBytes = 512
+
+// CheckUserID reports what is wrong with a non-empty userId, or "" when it
+// may be sent. It is the one rule for every userId this module sends or
+// the emulator receives (a skill message's path, a Unicast event's
+// audience): valid UTF-8 (invalid bytes would be replaced on the way, so
+// another id would be sent), no NUL or other control character, at most
+// MaxUserIDBytes, and neither "." nor ".." as the whole id or as a
+// "/"-separated segment of it (a server or proxy may resolve those as
+// path segments). An empty id is the caller's to report as missing.
+func CheckUserID(id string) string {
+	switch {
+	case id == "":
+		return ""
+	case len(id) > MaxUserIDBytes:
+		return fmt.Sprintf("must be at most %d bytes (got %d bytes)", MaxUserIDBytes, len(id))
+	case !utf8.ValidString(id):
+		return "must be valid UTF-8"
+	case strings.IndexFunc(id, unicode.IsControl) >= 0:
+		return "must not contain NUL or other control characters"
+	}
+	for seg := range strings.SplitSeq(id, "/") {
+		if seg == "." || seg == ".." {
+			return `must not be "." or ".." nor have "." or ".." as a "/"-separated segment`
+		}
+	}
+	return ""
+}
+
+// AddUserID records the problem CheckUserID finds with a non-empty id, if
+// any, as a violation of field.
+func (vs *Violations) AddUserID(field, id string) {
+	if rule := CheckUserID(id); rule != "" {
+		vs.Add(field, rule, id)
+	}
+}
