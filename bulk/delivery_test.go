@@ -284,7 +284,7 @@ func TestThrottleStopsJob(t *testing.T) {
 func TestHungTokenEndpointStopsJob(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, alexatest.Options{})
-	srv.InjectFault(alexatest.Fault{Path: alexatest.TokenPath, Latency: time.Hour})
+	srv.InjectFault(alexatest.Fault{Path: alexatest.TokenPath, Hang: true})
 	cfg := srv.Config()
 	cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
 	cfg.Retry = &alexa.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}
@@ -381,5 +381,28 @@ func TestAtMostOnce(t *testing.T) {
 				t.Errorf("rerun: %v %+v", err, sum)
 			}
 		})
+	}
+}
+
+// A 2xx whose body is cut off is delivered: counted sent, journaled, and
+// sent once, not retried.
+func TestTruncated2xxIsDelivered(t *testing.T) {
+	t.Parallel()
+	const n = 50
+	srv := newServer(t, alexatest.Options{})
+	srv.InjectFault(alexatest.Fault{Path: alexatest.MessagesPath, Truncate: true})
+	j := openJournal(t, filepath.Join(t.TempDir(), "journal"))
+	defer j.Close()
+	sum, err := bulk.SendMessages(context.Background(), fastConfig(srv), strings.NewReader(lines(n, messageLine)), bulk.Options{Journal: j})
+	if err != nil || sum.Sent != n || !sum.AllDelivered() || sum.PossiblyDuplicated != 0 || sum.Retried != 0 {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	if j.Recorded() != n {
+		t.Errorf("journaled %d, want %d", j.Recorded(), n)
+	}
+	for u, c := range messagesPer(srv) {
+		if c != 1 {
+			t.Errorf("%s got %d messages", u, c)
+		}
 	}
 }
