@@ -109,11 +109,16 @@ func hasField(vs alexa.Violations, field string) bool {
 // *alexa.ValidationError; the request is returned with it when the line
 // was JSON, to report its referenceId and user.
 func ParseEvent(data []byte, now time.Time, rules proactive.Rules) (*proactive.Request, error) {
+	return parseEvent(data, DeriveReferenceID(data), now, rules)
+}
+
+// parseEvent is ParseEvent with the derived referenceId given.
+func parseEvent(data []byte, refID string, now time.Time, rules proactive.Rules) (*proactive.Request, error) {
 	req := new(proactive.Request)
 	if err := json.Unmarshal(data, req); err != nil {
 		return nil, notJSON(err)
 	}
-	req.Fill(now, DeriveReferenceID(data))
+	req.Fill(now, refID)
 	if err := rules.Validate(req); err != nil {
 		return req, err
 	}

@@ -138,7 +138,8 @@ func SendMessages(ctx context.Context, cfg alexa.Config, input io.Reader, opts O
 		mopts = append(mopts, messaging.AtMostOnce())
 	}
 	client := messaging.NewClient(e.cfg, mopts...)
-	e.process = func(ctx context.Context, l Line) Result {
+	e.process = func(ctx context.Context, it *item) Result {
+		l := it.Line
 		res := Result{Line: l.N, Input: l.Data}
 		userID, m, err := ParseMessage(l.Data)
 		res.UserID = userID
@@ -180,9 +181,10 @@ func SendEvents(ctx context.Context, cfg alexa.Config, input io.Reader, opts Opt
 		now = time.Now
 	}
 	client := proactive.NewClient(e.cfg, proactive.WithRules(rules))
-	e.process = func(ctx context.Context, l Line) Result {
+	e.process = func(ctx context.Context, it *item) Result {
+		l := it.Line
 		res := Result{Line: l.N, Input: l.Data}
-		req, err := ParseEvent(l.Data, now(), rules)
+		req, err := parseEvent(l.Data, it.id.String(), now(), rules)
 		if req != nil {
 			res.UserID, res.ReferenceID = req.RelevantAudience.User(), req.ReferenceID
 		}
@@ -216,7 +218,7 @@ type engine struct {
 	kind    Kind
 	opts    Options
 	cfg     alexa.Config
-	process func(context.Context, Line) Result
+	process func(context.Context, *item) Result
 	parent  context.Context // the caller's context of the running job
 
 	limiter     *rate.Limiter
@@ -490,7 +492,11 @@ func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input i
 			e.report(stop, Result{Line: l.N, Status: Invalid, Err: alexa.Violations{{Field: "line", Rule: l.Err.Error()}}.Err("bulk")})
 			continue
 		}
-		it := item{Line: l, id: LineID(l.Data)}
+		it := item{Line: l}
+		if e.opts.Journal != nil || e.kind == KindProactive {
+			// The journal's key, and a proactive event's referenceId.
+			it.id = LineID(l.Data)
+		}
 		if j := e.opts.Journal; j != nil && j.take(it.id) {
 			e.report(stop, Result{Line: l.N, Status: Skipped, Input: l.Data})
 			continue
@@ -533,7 +539,7 @@ func (e *engine) worker(ctx context.Context, stop context.CancelCauseFunc, lines
 			return
 		}
 		for ctx.Err() == nil {
-			res := e.process(ctx, it.Line)
+			res := e.process(ctx, &it)
 			if e.settle(ctx, stop, &it, res) {
 				break
 			}
