@@ -171,10 +171,6 @@ func (j *Journal) load(repair bool) error {
 		size = fi.Size()
 	}
 	ids := j.ids[:0]
-	if n := size / int64(recordLen); size > 0 && int64(cap(ids)) < n {
-		// Sized from the file: no doubling while a large journal loads.
-		ids = make([]ItemID, 0, n)
-	}
 	sc := &journalScanner{r: bufio.NewReaderSize(io.NewSectionReader(j.f, 0, 1<<62), 32<<10)}
 	var off int64 // end of the last complete, valid line
 	headerOK := false
@@ -195,6 +191,12 @@ func (j *Journal) load(repair bool) error {
 			}
 			headerOK = true
 			off = sc.off
+			// Sized from the file, up to a million records, so that a
+			// large journal loads without doubling; once the header
+			// says it is one.
+			if n := min((size-off)/int64(recordLen), 1<<20); int64(cap(ids)) < n {
+				ids = make([]ItemID, 0, n)
+			}
 			continue
 		}
 		id, ok := parseRecord(line, long)
