@@ -679,7 +679,7 @@ func TestBulkAtMostOnce(t *testing.T) {
 	srv.InjectFault(alexatest.Fault{Path: alexatest.MessagesPath + userN("A", 4), Lose: true, Times: 1})
 	failures := filepath.Join(t.TempDir(), "failures.jsonl")
 	r = run(t, env, "", "bulk", "message", "--input", writeLines(t, "a.jsonl", messageLines("A", 10)), "--at-most-once", "--failures", failures)
-	if r.code != 1 || !strings.Contains(r.stderr, "alexa-oos: line 4: outcome unknown, not sent again: ") ||
+	if r.code != 1 || !strings.Contains(r.stderr, "alexa-oos: line 4: outcome unknown (sent, no answer; not sent again): ") ||
 		!strings.Contains(r.stdout, "failed 0, invalid 0, outcome unknown 1") || !strings.Contains(r.stderr, "1 of 10 items not delivered, 1 of them of unknown outcome") {
 		t.Errorf("at most once:\n%s", r)
 	}

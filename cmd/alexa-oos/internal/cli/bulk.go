@@ -62,14 +62,16 @@ failures file, not journaled).
 Progress goes to stderr: a progress bar on a terminal (done, rate, failures,
 ETA when --input is a file), else a line every 5 seconds (set
 ` + EnvProgressInterval + ` to a duration to change that). The summary goes
-to stdout: sent, duplicates, failed by reason, invalid, skipped (already in
-the journal), retried, throttled, elapsed and rate; with -o json the summary
-as one JSON object.
+to stdout: sent, already delivered (409), skipped (already in the journal),
+failed by reason, invalid, outcome unknown, possibly duplicated, retried,
+throttled, elapsed and rate; with -o json the summary as one JSON object.
 
 With no credentials and no endpoint the job runs against the built-in
 emulator, and says so on stderr. A bulk job has no deadline unless --timeout
-is given. SIGINT or SIGTERM stops it cleanly: items in flight finish, the
-journal is flushed and the summary printed.
+is given. SIGINT or SIGTERM stops it cleanly: no further item is sent, the
+journal is flushed and the summary printed; a request cut off in flight is
+left for a rerun (an item whose request was already written counts as of
+unknown outcome).
 
 Exit status: 0 when every item was delivered (sent, already delivered or
 skipped); 1 when some were not, or the job was stopped (interrupted,
@@ -389,7 +391,7 @@ func (a *app) lineProblem(r bulk.Result) string {
 		return ""
 	}
 	if r.Status == bulk.Unknown {
-		return "outcome unknown, not sent again: " + a.classify(r.Err).msg
+		return "outcome unknown (sent, no answer; not sent again): " + a.classify(r.Err).msg
 	}
 	var ve *alexa.ValidationError
 	if errors.As(r.Err, &ve) {
