@@ -23,8 +23,9 @@ const (
 	// Sent: the API accepted the item (202).
 	Sent Status = iota + 1
 	// Duplicate: already delivered. A proactive event whose referenceId
-	// Alexa already had, answered 409: an earlier attempt, an earlier run
-	// or an identical line had delivered it.
+	// Alexa already had, answered 409: an earlier attempt, an earlier run,
+	// or another line with the same referenceId (an identical line, when
+	// it is derived) had delivered it.
 	Duplicate
 	// Failed: the API refused the item or could not be reached; Err says why.
 	Failed
