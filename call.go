@@ -115,9 +115,17 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 			if errors.As(err, &te) {
 				te.Attempts = attempts
 				if te.Sent {
-					if r.AtMostOnce || ctx.Err() != nil {
+					if ctx.Err() != nil {
 						// The caller must learn that the outcome is
-						// unknown, even when it gave up itself.
+						// unknown, even when it gave up itself; and
+						// that it gave up (net/http reports the
+						// context's cause instead).
+						if !errors.Is(te.Err, ctx.Err()) {
+							te.Err = fmt.Errorf("%w: %w", ctx.Err(), te.Err)
+						}
+						return nil, err
+					}
+					if r.AtMostOnce {
 						return nil, err
 					}
 					sentBefore = true

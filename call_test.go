@@ -938,13 +938,14 @@ func TestCallerCancelledAfterSendingIsOutcomeUnknown(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
+	errStop := errors.New("stopped by the caller")
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
 		<-arrived
-		cancel()
+		cancel(errStop)
 	}()
 	_, err := alexa.NewCaller(cfg).Do(ctx, request())
-	if !errors.Is(err, alexa.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want it to match ErrOutcomeUnknown and context.Canceled", err)
+	if !errors.Is(err, alexa.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) || !errors.Is(err, errStop) {
+		t.Errorf("err = %v, want it to match ErrOutcomeUnknown, context.Canceled and the cause", err)
 	}
 }

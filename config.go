@@ -82,6 +82,7 @@ type Config struct {
 	TokenURL string
 
 	// HTTPClient sends every request. Default NewHTTPClient(HTTPOptions{}).
+	// Redirects are never followed, whatever the client (see HTTPClient).
 	HTTPClient HTTPClient
 
 	// Codec encodes request bodies and decodes responses. Default JSON.

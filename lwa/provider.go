@@ -110,6 +110,10 @@ func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token
 	if err := p.validate(scope); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		// Given up already: start no fetch.
+		return nil, tokenUnavailable(fmt.Errorf("lwa.Token(%s): %w", scope, err))
+	}
 	// The fetch runs detached from ctx: a caller that gives up returns at
 	// once, and the others keep waiting on the same fetch.
 	ch := p.cache.flight.DoChan(scope, func() (any, error) {
