@@ -301,3 +301,37 @@ func TestJournalLockedAcrossProcesses(t *testing.T) {
 	}
 	openJournal(t, path).Close()
 }
+
+// Whatever follows the header, OpenJournal loads it or refuses it with
+// ErrJournalCorrupt; it never panics, and a journal it loads holds only
+// whole records.
+func FuzzOpenJournal(f *testing.F) {
+	good := id("a").String() + "\n"
+	for _, s := range []string{"", good, good + "1e17\n" + good, "1000000000000\n", "-1\n", good + "\x00\x00", good[:10], strings.Repeat("9", 70000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		path := filepath.Join(t.TempDir(), "j")
+		os.WriteFile(path, []byte(header2+body), 0o644)
+		j, err := bulk.OpenJournal(path, bulk.KindMessage, "")
+		if err != nil {
+			if !errors.Is(err, bulk.ErrJournalCorrupt) || len(err.Error()) > 400 {
+				t.Fatalf("err = %.500v", err)
+			}
+			return
+		}
+		n := j.Loaded()
+		j.Close()
+		data, _ := os.ReadFile(path)
+		rest, ok := strings.CutPrefix(string(data), header2)
+		records := strings.Split(rest, "\n")
+		if !ok || records[len(records)-1] != "" || len(records)-1 != n {
+			t.Fatalf("%d records loaded; after open the file is %q", n, data)
+		}
+		for _, r := range records[:n] {
+			if r = strings.TrimSpace(r); len(r) != 32 || strings.Trim(r, "0123456789abcdef") != "" {
+				t.Fatalf("record %q kept", r)
+			}
+		}
+	})
+}
