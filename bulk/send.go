@@ -554,10 +554,10 @@ func (e *engine) worker(ctx context.Context, stop context.CancelCauseFunc, lines
 func (e *engine) settle(ctx context.Context, stop context.CancelCauseFunc, it *item, res Result) (done bool) {
 	if res.Status == Failed {
 		switch {
-		case ctx.Err() != nil && cutShort(ctx, res.Err):
+		case ctx.Err() != nil && (cutShort(ctx, res.Err) || e.cfg.Retry.ShouldRetry(context.Background(), res.Err)):
 			// Stopped while waiting for a token, a pause or a retry (an
 			// item whose request was written is Unknown, and reported):
-			// not sent.
+			// left for a rerun like the items not yet taken.
 			return true
 		case unsent(res.Err):
 			stop(&StopError{Line: res.Line, Err: res.Err})
