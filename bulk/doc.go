@@ -15,14 +15,26 @@
 // rules is reported Invalid with its number and the rest go on.
 //
 // With a Journal (OpenJournal), every item the API acknowledged is
-// recorded and fsynced before it counts as done; a job killed at any
-// moment and run again with the same input and journal skips what was
-// acknowledged and sends the rest. Only items in flight at the kill (at
-// most Options.Concurrency) can be sent twice, and for proactive events
-// the derived referenceId makes Alexa refuse the second copy with 409,
-// which a resumed job counts as delivered.
+// recorded, by its content (ItemID), and fsynced before it counts as done.
+// A job killed at any moment and run again with the same journal sends
+// what was not acknowledged and skips the rest, even if the input was
+// edited, reordered or replaced in between: so the failures file can be
+// fed back with the same journal. Only items in flight at the kill (at
+// most Options.Concurrency) can be sent twice; for proactive events the
+// referenceId derived from the line's content makes Alexa refuse the
+// second copy with 409, counted already delivered (Duplicate). The
+// journal is locked while open: a second job on it is refused.
+//
+// Skill messages carry no such id. By default (at least once) a message
+// whose connection failed after it was sent is sent again and, if then
+// accepted, counted in Summary.PossiblyDuplicated; with
+// Options.AtMostOnce it is reported Unknown instead and left to the user.
 //
 // Throttling slows the whole sender: when any call is answered 429, every
-// worker waits until the retry is due before sending again. Options.Rate
-// caps requests per second across all workers.
+// worker waits until the retry is due before sending again. A Retry-After
+// beyond the retry policy pauses the whole job, up to
+// Options.MaxThrottleWait, or stops it with a *ThrottleError. A failure
+// every item would share (no access token, credentials refused) stops the
+// job with a *StopError. A stopped job leaves every unsent item for a
+// rerun. Options.Rate caps requests per second across all workers.
 package bulk

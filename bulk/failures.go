@@ -1,14 +1,17 @@
 package bulk
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"sync"
 )
 
-// Failure is one line of a failures file: a Failed or Invalid item, with
-// the input as it was, so that it can be fixed and fed back (for instance
-// jq -c .input failures.jsonl > retry.jsonl).
+// Failure is one line of a failures file: a Failed, Invalid or Unknown
+// item, with the input as it was, so that it can be fixed and fed back
+// (for instance jq -c .input failures.jsonl > retry.jsonl), with the same
+// journal if the job had one: the journal knows items by content, so
+// every line of retry.jsonl that was not delivered is sent.
 type Failure struct {
 	Line   int    `json:"line"`
 	Status Status `json:"status"`
@@ -18,14 +21,15 @@ type Failure struct {
 	Input json.RawMessage `json:"input"`
 }
 
-// FailureWriter writes a failures file: one JSON line per Failed or
-// Invalid result. It is safe for concurrent use and writes each record in
+// FailureWriter writes a failures file: one JSON line per Failed, Invalid
+// or Unknown result. The input is kept as it was, HTML characters
+// unescaped, so that an item fed back keeps its ItemID. It is safe for concurrent use and writes each record in
 // one Write, unbuffered, so what a killed job wrote is whole.
 type FailureWriter struct {
 	mu  sync.Mutex
 	w   io.Writer
 	n   int
-	buf []byte
+	buf bytes.Buffer
 }
 
 // NewFailureWriter returns a FailureWriter writing to w.
@@ -45,19 +49,21 @@ func NewFailure(r Result) Failure {
 	return f
 }
 
-// Write records r if it is Failed or Invalid, and does nothing otherwise.
+// Write records r if it is Failed, Invalid or Unknown, and does nothing
+// otherwise.
 func (fw *FailureWriter) Write(r Result) error {
-	if r.Status != Failed && r.Status != Invalid {
+	if r.Status != Failed && r.Status != Invalid && r.Status != Unknown {
 		return nil
-	}
-	b, err := json.Marshal(NewFailure(r))
-	if err != nil {
-		return err
 	}
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
-	fw.buf = append(append(fw.buf[:0], b...), '\n')
-	if _, err := fw.w.Write(fw.buf); err != nil {
+	fw.buf.Reset()
+	enc := json.NewEncoder(&fw.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(NewFailure(r)); err != nil { // one line, newline included
+		return err
+	}
+	if _, err := fw.w.Write(fw.buf.Bytes()); err != nil {
 		return err
 	}
 	fw.n++

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/alexa-oos/alexa"
@@ -107,12 +108,17 @@ func hasField(vs alexa.Violations, field string) bool {
 // of the line) and validates it with rules. The error is an
 // *alexa.ValidationError; the request is returned with it when the line
 // was JSON, to report its referenceId and user.
-func ParseEvent(line int, data []byte, now time.Time, rules proactive.Rules) (*proactive.Request, error) {
+func ParseEvent(data []byte, now time.Time, rules proactive.Rules) (*proactive.Request, error) {
+	return parseEvent(data, DeriveReferenceID(data), now, rules)
+}
+
+// parseEvent is ParseEvent with the derived referenceId given.
+func parseEvent(data []byte, refID string, now time.Time, rules proactive.Rules) (*proactive.Request, error) {
 	req := new(proactive.Request)
 	if err := json.Unmarshal(data, req); err != nil {
 		return nil, notJSON(err)
 	}
-	req.Fill(now, DeriveReferenceID(line, data))
+	req.Fill(now, refID)
 	if err := rules.Validate(req); err != nil {
 		return req, err
 	}
@@ -120,19 +126,40 @@ func ParseEvent(line int, data []byte, now time.Time, rules proactive.Rules) (*p
 }
 
 // DeriveReferenceID returns the referenceId given to a bulk proactive line
-// that has none: the first 32 hex digits of SHA-256 over the line number
-// and the line (spaces around it ignored). A rerun of the same input sends
-// the same ids, so Alexa refuses what was already accepted (409) instead
-// of notifying twice; two identical lines are still two events. It passes
+// that has none: its LineID in 32 hex digits. It depends on the line's
+// content only, not on its place in the input: a rerun sends the same ids
+// whatever was added, removed or reordered around them, so Alexa refuses
+// (409) what it already accepted instead of notifying twice, and the job
+// counts it already delivered. Identical lines are the same event: the
+// second is answered 409 and counted already delivered. It passes
 // proactive.Rules.StrictReferenceID.
-func DeriveReferenceID(line int, data []byte) string {
-	h := sha256.New()
-	var n [24]byte
-	h.Write(strconv.AppendInt(n[:0], int64(line), 10))
-	h.Write([]byte{'\n'})
-	h.Write(bytes.TrimSpace(data))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+func DeriveReferenceID(data []byte) string { return LineID(data).String() }
+
+// ItemID identifies an item of a bulk input by its content: the first 16
+// bytes of SHA-256 over the line with the spaces outside JSON strings
+// removed (json.Compact), or over the line as is when it is not JSON.
+// Lines that differ only in spacing have the same ItemID; any other change
+// makes another ItemID. The journal records ItemIDs, and a proactive
+// event's derived referenceId is its ItemID.
+type ItemID [16]byte
+
+// String returns the ItemID in 32 lowercase hex digits.
+func (id ItemID) String() string { return hex.EncodeToString(id[:]) }
+
+// compactBufs holds the buffers of LineID.
+var compactBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// LineID returns the ItemID of an input line.
+func LineID(data []byte) ItemID {
+	data = bytes.TrimSpace(data)
+	b := compactBufs.Get().(*bytes.Buffer)
+	defer compactBufs.Put(b)
+	b.Reset()
+	if json.Compact(b, data) == nil {
+		data = b.Bytes()
+	}
+	sum := sha256.Sum256(data)
+	return ItemID(sum[:16])
 }
 
 // notJSON is the error of a line that is not a JSON object.

@@ -22,9 +22,10 @@ type Status int
 const (
 	// Sent: the API accepted the item (202).
 	Sent Status = iota + 1
-	// Duplicate: a proactive event Alexa already had, answered 409 to a
-	// retry (the earlier attempt had landed) or, in a resumed job, to the
-	// first attempt (an earlier run's send had landed).
+	// Duplicate: already delivered. A proactive event whose referenceId
+	// Alexa already had, answered 409: an earlier attempt, an earlier run,
+	// or another line with the same referenceId (an identical line, when
+	// it is derived) had delivered it.
 	Duplicate
 	// Failed: the API refused the item or could not be reached; Err says why.
 	Failed
@@ -33,9 +34,14 @@ const (
 	Invalid
 	// Skipped: the journal says an earlier run delivered the item.
 	Skipped
+	// Unknown: the request was written in full but no answer came, and it
+	// was not sent again (Options.AtMostOnce, or the job stopped): the
+	// item may or may not have been delivered. Err matches
+	// alexa.ErrOutcomeUnknown. It is not journaled: a rerun sends it.
+	Unknown
 )
 
-var statusNames = [...]string{Sent: "sent", Duplicate: "duplicate", Failed: "failed", Invalid: "invalid", Skipped: "skipped"}
+var statusNames = [...]string{Sent: "sent", Duplicate: "duplicate", Failed: "failed", Invalid: "invalid", Skipped: "skipped", Unknown: "unknown"}
 
 func (s Status) String() string {
 	if s > 0 && int(s) < len(statusNames) {
@@ -78,14 +84,22 @@ type Result struct {
 	ReferenceID string
 	// Input is the line as read. It must not be modified.
 	Input []byte
+	// MaybeDuplicated is true for a delivered skill message that was sent
+	// again after an attempt whose outcome was unknown: the user may get
+	// it twice (see Options.AtMostOnce).
+	MaybeDuplicated bool
 }
 
 // Reason classifies a failure for the summary: the HTTP status as text
-// ("429", "500", …), "invalid", "transport", "token" (the LWA token
-// request failed), "canceled", or "error".
+// ("429", "500", …), "invalid", "unknown" (the outcome is unknown),
+// "transport", "token" (no access token could be had), "canceled", or
+// "error".
 func (r Result) Reason() string {
-	if r.Status == Invalid {
+	switch r.Status {
+	case Invalid:
 		return "invalid"
+	case Unknown:
+		return "unknown"
 	}
 	return Reason(r.Err)
 }
@@ -107,7 +121,7 @@ func Reason(err error) string {
 		return strconv.Itoa(ae.StatusCode)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "canceled"
-	case errors.As(err, &le):
+	case errors.As(err, &le), errors.Is(err, lwa.ErrTokenUnavailable):
 		return "token"
 	case errors.As(err, &te):
 		return "transport"
@@ -116,17 +130,18 @@ func Reason(err error) string {
 }
 
 // MarshalJSON writes the result as one JSON object, for -o json output:
-// {"line","status","reason","error","attempts","userId","referenceId"}.
+// {"line","status","reason","error","attempts","userId","referenceId","maybeDuplicated"}.
 func (r Result) MarshalJSON() ([]byte, error) {
 	v := struct {
-		Line        int    `json:"line"`
-		Status      Status `json:"status"`
-		Reason      string `json:"reason,omitempty"`
-		Error       string `json:"error,omitempty"`
-		Attempts    int    `json:"attempts"`
-		UserID      string `json:"userId,omitempty"`
-		ReferenceID string `json:"referenceId,omitempty"`
-	}{Line: r.Line, Status: r.Status, Attempts: r.Attempts, UserID: r.UserID, ReferenceID: r.ReferenceID}
+		Line            int    `json:"line"`
+		Status          Status `json:"status"`
+		Reason          string `json:"reason,omitempty"`
+		Error           string `json:"error,omitempty"`
+		Attempts        int    `json:"attempts"`
+		UserID          string `json:"userId,omitempty"`
+		ReferenceID     string `json:"referenceId,omitempty"`
+		MaybeDuplicated bool   `json:"maybeDuplicated,omitempty"`
+	}{Line: r.Line, Status: r.Status, Attempts: r.Attempts, UserID: r.UserID, ReferenceID: r.ReferenceID, MaybeDuplicated: r.MaybeDuplicated}
 	if r.Err != nil {
 		v.Reason, v.Error = r.Reason(), r.Err.Error()
 	}
@@ -139,13 +154,19 @@ type Summary struct {
 	// Read is how many lines have a result (blank lines are not items).
 	// Lines read but not sent when the job was stopped are not counted.
 	Read int `json:"read"`
-	// Sent, Duplicates, Skipped, Failed and Invalid count results by status.
+	// Sent, Duplicates (already delivered), Skipped, Failed, Invalid and
+	// Unknown count results by status.
 	Sent       int `json:"sent"`
 	Duplicates int `json:"duplicates"`
 	Skipped    int `json:"skipped"`
 	Failed     int `json:"failed"`
 	Invalid    int `json:"invalid"`
-	// Reasons counts the Failed and Invalid items by Reason.
+	Unknown    int `json:"unknown"`
+	// PossiblyDuplicated counts the delivered skill messages that were
+	// sent again after an attempt of unknown outcome: their users may get
+	// them twice.
+	PossiblyDuplicated int `json:"possiblyDuplicated"`
+	// Reasons counts the Failed, Invalid and Unknown items by Reason.
 	Reasons map[string]int `json:"reasons"`
 	// Retried is how many retries were made; Throttled how many calls
 	// were answered 429.
@@ -167,7 +188,7 @@ func (s *Summary) Delivered() int { return s.Sent + s.Duplicates + s.Skipped }
 // AllDelivered reports whether the job ran to the end and every item was
 // delivered: the condition for exit status 0.
 func (s *Summary) AllDelivered() bool {
-	return s.Complete && s.Failed == 0 && s.Invalid == 0 && s.Delivered() == s.Read
+	return s.Complete && s.Failed == 0 && s.Invalid == 0 && s.Unknown == 0 && s.Delivered() == s.Read
 }
 
 // Rate returns the achieved rate: items sent or found duplicate per
@@ -199,8 +220,15 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 // String renders the summary as a few lines of text.
 func (s *Summary) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "read %d, delivered %d (sent %d, duplicates %d, skipped %d), failed %d, invalid %d\n",
+	fmt.Fprintf(&b, "read %d, delivered %d (sent %d, already delivered %d, skipped %d), failed %d, invalid %d",
 		s.Read, s.Delivered(), s.Sent, s.Duplicates, s.Skipped, s.Failed, s.Invalid)
+	if s.Unknown > 0 {
+		fmt.Fprintf(&b, ", outcome unknown %d", s.Unknown)
+	}
+	b.WriteByte('\n')
+	if s.PossiblyDuplicated > 0 {
+		fmt.Fprintf(&b, "possibly duplicated %d (sent again after an attempt of unknown outcome)\n", s.PossiblyDuplicated)
+	}
 	if len(s.Reasons) > 0 {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(s.Reasons)) {

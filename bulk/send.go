@@ -21,19 +21,43 @@ import (
 // DefaultConcurrency is the number of workers when Options.Concurrency is 0.
 const DefaultConcurrency = 16
 
+// DefaultMaxThrottleWait is Options.MaxThrottleWait when it is 0.
+const DefaultMaxThrottleWait = 5 * time.Minute
+
 // Options tune a bulk job. The zero value sends with 16 workers, no rate
-// limit, no journal and no failures file.
+// limit, no journal and no failures file, delivering skill messages at
+// least once and pausing up to 5 minutes when throttled.
 type Options struct {
 	// Concurrency is how many items are in flight at most. Default 16.
 	Concurrency int
 	// Rate caps HTTP requests per second across all workers, retries
 	// included; 0 means no cap.
 	Rate float64
+	// MaxThrottleWait is the longest the job waits, all workers at once,
+	// when Alexa throttles it beyond what the retry policy absorbs: a 429
+	// whose Retry-After (seconds or an HTTP date) exceeds the policy's
+	// MaxRetryAfter, or an item still answered 429 after its retries. The
+	// job pauses until the Retry-After has passed (the policy's MaxDelay
+	// when there is none) and sends the item again; it is not counted
+	// failed. When the wait, added to what that item already waited, would
+	// exceed MaxThrottleWait, the job stops with a *ThrottleError instead,
+	// every unsent item left for a rerun. Default DefaultMaxThrottleWait;
+	// negative: stop at once.
+	MaxThrottleWait time.Duration
+	// AtMostOnce makes skill messages go out at most once: a message
+	// whose connection failed after it was written in full is not sent
+	// again (messaging.AtMostOnce) but reported Unknown, written to the
+	// failures file and not journaled. By default such a message is sent
+	// again (at least once), and if it is then accepted it counts in
+	// Summary.PossiblyDuplicated: the user may get it twice. Proactive
+	// events need no such choice: their referenceId makes Alexa refuse a
+	// second copy.
+	AtMostOnce bool
 	// Journal, when set, records delivered items durably and skips those
 	// an earlier run recorded. It must be of the job's kind (and stage).
 	// The caller opens and closes it.
 	Journal *Journal
-	// Failures, when set, receives every Failed and Invalid item.
+	// Failures, when set, receives every Failed, Invalid and Unknown item.
 	Failures *FailureWriter
 	// OnResult, when set, is called with every result, one call at a
 	// time, in completion order. It must return quickly: workers wait.
@@ -48,22 +72,74 @@ type Options struct {
 	Now func() time.Time
 }
 
+// ThrottleError stops a job that Alexa asked to wait longer than
+// Options.MaxThrottleWait. Nothing was sent after the 429; the throttled
+// item and every item not yet sent are left for a rerun.
+type ThrottleError struct {
+	// Line is the throttled item's line.
+	Line int
+	// RetryAfter is how long Alexa asked to wait (the retry policy's
+	// MaxDelay when the 429 carried no Retry-After).
+	RetryAfter time.Duration
+	// Waited is how long the job had already paused for this item.
+	Waited time.Duration
+	// Max is the job's MaxThrottleWait.
+	Max time.Duration
+	// Err is the 429 *alexa.Error.
+	Err error
+}
+
+func (e *ThrottleError) Error() string {
+	msg := fmt.Sprintf("bulk: throttled at line %d: Alexa asked to wait %s", e.Line, e.RetryAfter)
+	if e.Waited > 0 {
+		msg += fmt.Sprintf(" more, after %s", e.Waited)
+	}
+	if e.Max < 0 {
+		return msg + ", and pausing is switched off: job stopped"
+	}
+	return msg + fmt.Sprintf(", longer than the longest pause allowed (%s): job stopped", e.Max)
+}
+
+// Unwrap returns the 429 error.
+func (e *ThrottleError) Unwrap() error { return e.Err }
+
+// StopError stops a job at an item whose failure every other item would
+// share: no access token could be had (lwa.ErrTokenUnavailable), the
+// credentials were refused, or the endpoint is refused as insecure. The
+// items not yet sent are left for a rerun.
+type StopError struct {
+	// Line is the item's line.
+	Line int
+	// Err is its error.
+	Err error
+}
+
+func (e *StopError) Error() string { return fmt.Sprintf("bulk: stopped at line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the item's error.
+func (e *StopError) Unwrap() error { return e.Err }
+
 // SendMessages sends one skill message per line of input, as
 // {"userId": "...", "data": {...}, "expiresAfterSeconds": N} (see
 // MessageLine), with clients built from cfg.
 //
 // It returns when every line has a result, or when ctx ends or a fatal
-// error (credentials refused, journal or failures file unwritable) stops
-// the job: then items not yet sent are left for a rerun, and the error is
-// ctx's or the fatal one. A line's own failure is never an error here: it
-// is in its Result and counted in the Summary.
+// error stops the job (a *StopError, a *ThrottleError, a journal or
+// failures file unwritable): then items not yet sent are left for a rerun,
+// and the error is ctx's or the fatal one. A line's own failure is never
+// an error here: it is in its Result and counted in the Summary.
 func SendMessages(ctx context.Context, cfg alexa.Config, input io.Reader, opts Options) (*Summary, error) {
 	e, err := newEngine(KindMessage, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	client := messaging.NewClient(e.cfg)
-	e.process = func(ctx context.Context, l Line) Result {
+	var mopts []messaging.Option
+	if opts.AtMostOnce {
+		mopts = append(mopts, messaging.AtMostOnce())
+	}
+	client := messaging.NewClient(e.cfg, mopts...)
+	e.process = func(ctx context.Context, it *item) Result {
+		l := it.Line
 		res := Result{Line: l.N, Input: l.Data}
 		userID, m, err := ParseMessage(l.Data)
 		res.UserID = userID
@@ -75,7 +151,7 @@ func SendMessages(ctx context.Context, cfg alexa.Config, input io.Reader, opts O
 		if err != nil {
 			return e.failed(res, err)
 		}
-		res.Status, res.Attempts = Sent, out.Attempts
+		res.Status, res.Attempts, res.MaybeDuplicated = Sent, out.Attempts, out.MaybeDuplicated
 		return res
 	}
 	return e.run(ctx, input)
@@ -85,7 +161,9 @@ func SendMessages(ctx context.Context, cfg alexa.Config, input io.Reader, opts O
 // each line a Proactive Events request body, as "proactive send" takes
 // it. A missing timestamp and expiryTime are filled from opts.Now, a
 // missing referenceId with DeriveReferenceID, so that a rerun sends the
-// same ids. Otherwise it behaves as SendMessages.
+// same ids. An event Alexa answers 409 (its referenceId is already there:
+// an earlier run, or an earlier attempt, delivered it) is Duplicate,
+// counted as already delivered. Otherwise it behaves as SendMessages.
 func SendEvents(ctx context.Context, cfg alexa.Config, input io.Reader, opts Options) (*Summary, error) {
 	if opts.Stage == "" {
 		opts.Stage = proactive.Development
@@ -102,11 +180,11 @@ func SendEvents(ctx context.Context, cfg alexa.Config, input io.Reader, opts Opt
 	if now == nil {
 		now = time.Now
 	}
-	resumed := opts.Journal != nil && opts.Journal.Resumed()
 	client := proactive.NewClient(e.cfg, proactive.WithRules(rules))
-	e.process = func(ctx context.Context, l Line) Result {
+	e.process = func(ctx context.Context, it *item) Result {
+		l := it.Line
 		res := Result{Line: l.N, Input: l.Data}
-		req, err := ParseEvent(l.N, l.Data, now(), rules)
+		req, err := parseEvent(l.Data, it.id.String(), now(), rules)
 		if req != nil {
 			res.UserID, res.ReferenceID = req.RelevantAudience.User(), req.ReferenceID
 		}
@@ -121,9 +199,9 @@ func SendEvents(ctx context.Context, cfg alexa.Config, input io.Reader, opts Opt
 			res.Status, res.Attempts = Duplicate, out.Attempts
 		case err == nil:
 			res.Status, res.Attempts = Sent, out.Attempts
-		case resumed && errors.As(err, &ae) && ae.StatusCode == http.StatusConflict:
-			// A referenceId an earlier run of this job sent: its
-			// acknowledgement was lost with that run.
+		case errors.As(err, &ae) && ae.StatusCode == http.StatusConflict:
+			// Alexa has this referenceId: an earlier run sent it (its
+			// acknowledgement lost with that run, or no journal kept).
 			res.Status, res.Attempts = Duplicate, ae.Attempts
 		default:
 			return e.failed(res, err)
@@ -140,12 +218,14 @@ type engine struct {
 	kind    Kind
 	opts    Options
 	cfg     alexa.Config
-	process func(context.Context, Line) Result
+	process func(context.Context, *item) Result
+	parent  context.Context // the caller's context of the running job
 
-	limiter   *rate.Limiter
-	notBefore atomic.Int64 // unix nanos: no request is sent before
-	retried   atomic.Int64
-	throttled atomic.Int64
+	limiter     *rate.Limiter
+	maxThrottle time.Duration // Options.MaxThrottleWait, default applied
+	notBefore   atomic.Int64  // unix nanos: no request is sent before
+	retried     atomic.Int64
+	throttled   atomic.Int64
 
 	mu     sync.Mutex
 	sum    Summary
@@ -168,7 +248,10 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 			return nil, fmt.Errorf("bulk: journal %s is for bulk %s: %w", j.Path(), describe(h), ErrJournalMismatch)
 		}
 	}
-	e := &engine{kind: kind, opts: opts}
+	e := &engine{kind: kind, opts: opts, maxThrottle: opts.MaxThrottleWait}
+	if e.maxThrottle == 0 {
+		e.maxThrottle = DefaultMaxThrottleWait
+	}
 	if opts.Rate > 0 {
 		e.limiter = rate.NewLimiter(rate.Limit(opts.Rate), 1)
 	}
@@ -258,14 +341,44 @@ func (g *gatedClient) Do(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	resp, err := g.next.Do(req)
-	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+	// An attempt under way when the job stops is let finish, so that its
+	// item ends with a known outcome rather than cut off once sent. Only
+	// the caller's own context ends it early; further attempts and waits
+	// still stop with the job.
+	actx, cancel := context.WithCancelCause(context.WithoutCancel(req.Context()))
+	unhook := context.AfterFunc(g.e.parent, func() { cancel(context.Cause(g.e.parent)) })
+	release := func() {
+		unhook()
+		cancel(nil)
+	}
+	resp, err := g.next.Do(req.WithContext(actx))
+	if err != nil {
+		release()
+		return resp, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
 		g.e.throttled.Add(1)
 	}
-	return resp, err
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
 }
 
-// failed returns res as Failed with err and its attempt count.
+// releasingBody runs release once the body is closed: the attempt's
+// context lives until then, as reading the body needs it.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+	once    sync.Once
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// failed returns res as Failed with err and its attempt count: Unknown
+// when the request was written in full and no answer came.
 func (e *engine) failed(res Result, err error) Result {
 	res.Status, res.Err = Failed, err
 	var (
@@ -281,27 +394,44 @@ func (e *engine) failed(res Result, err error) Result {
 	case errors.As(err, &te):
 		res.Attempts = te.Attempts
 	}
+	if errors.Is(err, alexa.ErrOutcomeUnknown) {
+		res.Status = Unknown
+	}
 	return res
 }
 
 // fatal reports whether err will fail every other item too, so that the
-// job should stop rather than burn through its input: credentials or
-// permission refused, or a refused insecure endpoint.
+// job should stop rather than burn through its input: no token to be had,
+// credentials or permission refused, or a refused insecure endpoint.
 func fatal(err error) bool {
-	var le *lwa.Error
 	var ie *alexa.InsecureURLError
-	return errors.Is(err, alexa.ErrUnauthorized) ||
-		errors.As(err, &le) && !le.Retryable() ||
+	return errors.Is(err, lwa.ErrTokenUnavailable) ||
+		errors.Is(err, alexa.ErrUnauthorized) ||
 		errors.As(err, &ie)
+}
+
+// unsent reports whether err means the item was not sent at all (so it
+// is not reported, and a rerun sends it): the token or the endpoint
+// failed before any request left.
+func unsent(err error) bool {
+	var ie *alexa.InsecureURLError
+	return errors.Is(err, lwa.ErrTokenUnavailable) || errors.As(err, &ie)
 }
 
 // run reads input and feeds the workers until it ends or the job stops.
 func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) {
 	start := time.Now()
+	if j := e.opts.Journal; j != nil {
+		if err := j.begin(); err != nil {
+			return nil, err
+		}
+		defer j.end()
+	}
+	e.parent = parent
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
 
-	lines := make(chan Line, e.opts.Concurrency)
+	lines := make(chan item, e.opts.Concurrency)
 	var wg sync.WaitGroup
 	for range e.opts.Concurrency {
 		wg.Go(func() { e.worker(ctx, stop, lines) })
@@ -348,7 +478,7 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 // read hands the lines of input to the workers, reporting at once those
 // the journal has and those too long to keep. complete is true when the
 // whole input was read.
-func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input io.Reader, lines chan<- Line) (complete bool, err error) {
+func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input io.Reader, lines chan<- item) (complete bool, err error) {
 	lr := NewLineReader(input)
 	for ctx.Err() == nil {
 		l, err := lr.Next()
@@ -358,51 +488,111 @@ func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input i
 		if err != nil {
 			return false, fmt.Errorf("bulk: reading input: %w", err)
 		}
-		if j := e.opts.Journal; j != nil && j.Done(l.N) {
-			e.report(stop, Result{Line: l.N, Status: Skipped, Input: l.Data})
-			continue
-		}
 		if l.Err != nil {
 			e.report(stop, Result{Line: l.N, Status: Invalid, Err: alexa.Violations{{Field: "line", Rule: l.Err.Error()}}.Err("bulk")})
 			continue
 		}
+		it := item{Line: l}
+		if e.opts.Journal != nil || e.kind == KindProactive {
+			// The journal's key, and a proactive event's referenceId.
+			it.id = LineID(l.Data)
+		}
+		if j := e.opts.Journal; j != nil && j.take(it.id) {
+			e.report(stop, Result{Line: l.N, Status: Skipped, Input: l.Data})
+			continue
+		}
 		select {
-		case lines <- l:
+		case lines <- it:
 		case <-ctx.Done():
 		}
 	}
 	return false, nil
 }
 
+// cutShort reports whether err is the end of the job's ctx.
+func cutShort(ctx context.Context, err error) bool {
+	cause := context.Cause(ctx)
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || cause != nil && errors.Is(err, cause)
+}
+
+// item is a line on its way to a worker.
+type item struct {
+	Line
+	id ItemID
+	// throttled is how long the job already paused for this item.
+	throttled time.Duration
+}
+
 // worker sends the lines it takes, one at a time. An item counts as done,
 // and the worker takes the next, only once its journal record is durable.
 // Once the job stops, lines not yet taken are left unsent for a rerun.
-func (e *engine) worker(ctx context.Context, stop context.CancelCauseFunc, lines <-chan Line) {
+func (e *engine) worker(ctx context.Context, stop context.CancelCauseFunc, lines <-chan item) {
 	for {
-		var l Line
+		var it item
 		var ok bool
 		select {
-		case l, ok = <-lines:
+		case it, ok = <-lines:
 			if !ok {
 				return
 			}
 		case <-ctx.Done():
 			return
 		}
-		if ctx.Err() != nil {
-			return
-		}
-		res := e.process(ctx, l)
-		if res.Status.Delivered() && e.opts.Journal != nil {
-			if err := e.opts.Journal.Record(l.N); err != nil {
-				stop(err)
+		for ctx.Err() == nil {
+			res := e.process(ctx, &it)
+			if e.settle(ctx, stop, &it, res) {
+				break
 			}
 		}
-		if res.Status == Failed && fatal(res.Err) {
-			stop(fmt.Errorf("bulk: stopped at line %d: %w", res.Line, res.Err))
-		}
-		e.report(stop, res)
 	}
+}
+
+// settle decides what becomes of an item's result: reported (true), or
+// sent again after a throttle pause (false). An item cut short by the
+// job's end, or not sent because the job must stop, is not reported and
+// is left for a rerun (true, as there is nothing more to do).
+func (e *engine) settle(ctx context.Context, stop context.CancelCauseFunc, it *item, res Result) (done bool) {
+	if res.Status == Failed {
+		switch {
+		case ctx.Err() != nil && (cutShort(ctx, res.Err) || e.cfg.Retry.ShouldRetry(context.Background(), res.Err)):
+			// Stopped while waiting for a token, a pause or a retry (an
+			// item whose request was written is Unknown, and reported):
+			// left for a rerun like the items not yet taken.
+			return true
+		case unsent(res.Err):
+			stop(&StopError{Line: res.Line, Err: res.Err})
+			return true
+		case errors.Is(res.Err, alexa.ErrThrottled):
+			// Without a Retry-After, the longest backoff of the policy.
+			wait := e.cfg.Retry.MaxDelay
+			if wait <= 0 {
+				wait = alexa.DefaultRetryPolicy.MaxDelay
+			}
+			var ae *alexa.Error
+			if errors.As(res.Err, &ae) && ae.RetryAfter > 0 {
+				wait = ae.RetryAfter
+			}
+			if e.maxThrottle < 0 || it.throttled+wait > e.maxThrottle {
+				stop(&ThrottleError{Line: res.Line, RetryAfter: wait, Waited: it.throttled, Max: e.maxThrottle, Err: res.Err})
+				return true
+			}
+			// Alexa asked for more than the retry policy waits: every
+			// worker pauses, then this item goes again.
+			it.throttled += wait
+			e.pause(wait)
+			return false
+		}
+	}
+	if res.Status.Delivered() && e.opts.Journal != nil {
+		if err := e.opts.Journal.Record(it.id); err != nil {
+			stop(err)
+		}
+	}
+	if res.Status == Failed && fatal(res.Err) {
+		stop(&StopError{Line: res.Line, Err: res.Err})
+	}
+	e.report(stop, res)
+	return true
 }
 
 // report counts a result, writes it to the failures file and passes it
@@ -427,6 +617,12 @@ func (e *engine) report(stop context.CancelCauseFunc, r Result) {
 	case Invalid:
 		e.sum.Invalid++
 		e.sum.Reasons[r.Reason()]++
+	case Unknown:
+		e.sum.Unknown++
+		e.sum.Reasons[r.Reason()]++
+	}
+	if r.MaybeDuplicated && r.Status.Delivered() {
+		e.sum.PossiblyDuplicated++
 	}
 	if e.opts.Failures != nil {
 		if err := e.opts.Failures.Write(r); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,7 +140,7 @@ func TestBulkMessageBadLines(t *testing.T) {
 			t.Errorf("stderr lacks %q\n%s", want, r)
 		}
 	}
-	for _, want := range []string{"read 200, delivered 198 (sent 198, duplicates 0, skipped 0), failed 0, invalid 2", "not delivered by reason: invalid 2", "failures: 2 written to " + failures} {
+	for _, want := range []string{"read 200, delivered 198 (sent 198, already delivered 0, skipped 0), failed 0, invalid 2", "not delivered by reason: invalid 2", "failures: 2 written to " + failures} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q\n%s", want, r)
 		}
@@ -228,11 +229,15 @@ func TestBulkProactiveJournal(t *testing.T) {
 		t.Errorf("second run stderr\n%s", r)
 	}
 
-	// Without the journal, the derived referenceIds make Alexa refuse the
-	// events it already has.
-	r = run(t, env, "", "bulk", "proactive", "--input", input)
-	if r.code != 1 || !strings.Contains(r.stdout, "409 25") || len(srv.Events()) != 25 {
-		t.Errorf("a rerun without the journal: want exit 1 and 25 refused as 409\n%s", r)
+	// Without the journal, and in another order, the derived referenceIds
+	// make Alexa refuse the events it already has (409): they count as
+	// already delivered.
+	lines := eventLines("P", 25)
+	slices.Reverse(lines)
+	r = run(t, env, strings.Join(lines, "\n"), "bulk", "proactive", "--input", "-")
+	if r.code != 0 || !strings.Contains(r.stdout, "read 25, delivered 25 (sent 0, already delivered 25, skipped 0), failed 0") ||
+		!strings.Contains(r.stdout, "all 25 items were already delivered (25 already had by Alexa, 0 in the journal)") || len(srv.Events()) != 25 {
+		t.Errorf("a rerun without the journal: want exit 0 and 25 already delivered\n%s", r)
 	}
 }
 
@@ -349,6 +354,8 @@ func TestBulkUsage(t *testing.T) {
 	if r := run(t, env, "", "bulk", "proactive", "--stage", "live", "--input", events, "--journal", liveJournal); r.code != 0 {
 		t.Fatalf("%s", r)
 	}
+	oldJournal := writeLines(t, "v1.journal", []string{`{"journal":"alexa-oos bulk journal","version":1,"kind":"message"}`, "1", "1000000000000"})
+	damaged := writeLines(t, "damaged.journal", []string{`{"journal":"alexa-oos bulk journal","version":2,"kind":"message"}`, "1e17", strings.Repeat("0", 32)})
 	before := srv.Accepted()
 	tokens := len(srv.TokenRequests())
 
@@ -363,6 +370,9 @@ func TestBulkUsage(t *testing.T) {
 		{"journal of another kind", []string{"bulk", "proactive", "--input", events, "--journal", messageJournal}, "journal belongs to another kind of job"},
 		{"journal of another stage", []string{"bulk", "proactive", "--input", events, "--journal", liveJournal}, "is for bulk proactive (stage LIVE)"},
 		{"journal is not one", []string{"bulk", "message", "--input", messages, "--journal", events}, "is not a bulk journal"},
+		{"journal of version 1", []string{"bulk", "message", "--input", messages, "--journal", oldJournal}, "format version 1"},
+		{"journal damaged", []string{"bulk", "message", "--input", messages, "--journal", damaged}, `line 2 is not a journal record (want 32 hex digits, got "1e17")`},
+		{"negative max throttle wait", []string{"bulk", "message", "--input", messages, "--max-throttle-wait", "-1s"}, "--max-throttle-wait"},
 		{"failures file is the input", []string{"bulk", "message", "--input", messages, "--failures", messages}, "name the same file"},
 		{"bad concurrency", []string{"bulk", "message", "--input", messages, "--concurrency", "0"}, "--concurrency"},
 		{"negative rate", []string{"bulk", "message", "--input", messages, "--rate", "-1"}, "--rate"},
@@ -496,5 +506,188 @@ func TestBulkTimeout(t *testing.T) {
 	// The items not reached are left for a rerun, not failed one by one.
 	if strings.Contains(r.stderr, "alexa-oos: line ") || srv.Accepted() >= 200 {
 		t.Errorf("the timeout failed items instead of stopping the job (%d accepted)\n%s", srv.Accepted(), r)
+	}
+}
+
+// startWithStdin is start with a pipe to the command's standard input.
+func startWithStdin(t *testing.T, vars map[string]string, args ...string) (*started, io.WriteCloser) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = repoRoot
+	cmd.Env = cleanEnv(vars)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &started{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-s.done
+	})
+	return s, stdin
+}
+
+// A second job on a journal in use is refused at once with exit 2, naming
+// the journal, and sends nothing; the first job goes on.
+func TestBulkJournalLocked(t *testing.T) {
+	srv := newEmulator(t, alexatest.Options{})
+	env := emulatorEnv(srv)
+	journal := filepath.Join(t.TempDir(), "shared.journal")
+	lines := messageLines("L", 10)
+
+	first, stdin := startWithStdin(t, env, "bulk", "message", "--input", "-", "--journal", journal)
+	io.WriteString(stdin, lines[0]+"\n")
+	first.waitFor(t, "the first job sent its first message", func() bool { return srv.Accepted() >= 1 })
+
+	r := run(t, env, "", "bulk", "message", "--input", writeLines(t, "in.jsonl", lines), "--journal", journal)
+	if r.code != 2 || !strings.Contains(r.stderr, "alexa-oos: --journal: journal "+journal+" is in use by another job") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("second job: want exit 2 and one line naming the journal\n%s", r)
+	}
+	if srv.Accepted() != 1 {
+		t.Errorf("the second job sent %d messages", srv.Accepted()-1)
+	}
+
+	io.WriteString(stdin, strings.Join(lines[1:], "\n")+"\n")
+	stdin.Close()
+	if r := first.wait(t); r.code != 0 || !strings.Contains(r.stdout, "sent 10") {
+		t.Errorf("first job:\n%s", r)
+	}
+	// The journal is free again, and knows all ten.
+	r = run(t, env, "", "bulk", "message", "--input", writeLines(t, "again.jsonl", lines), "--journal", journal)
+	if r.code != 0 || !strings.Contains(r.stdout, "skipped 10") || srv.Accepted() != 10 {
+		t.Errorf("after the first job:\n%s", r)
+	}
+}
+
+// A journal reused with another input, here edited and reordered on
+// standard input, skips only what was delivered.
+func TestBulkJournalEditedInput(t *testing.T) {
+	srv := newEmulator(t, alexatest.Options{})
+	env := emulatorEnv(srv)
+	journal := filepath.Join(t.TempDir(), "j")
+	lines := messageLines("E", 30)
+	if r := run(t, env, "", "bulk", "message", "--input", writeLines(t, "first.jsonl", lines[:20]), "--journal", journal); r.code != 0 {
+		t.Fatalf("first run:\n%s", r)
+	}
+	// Lines 11 to 30, last first, line 15 with other data.
+	next := slices.Clone(lines[10:])
+	next[4] = strings.Replace(next[4], `"n": 15`, `"n": 1500`, 1)
+	slices.Reverse(next)
+	r := run(t, env, strings.Join(next, "\n"), "bulk", "message", "--input", "-", "--journal", journal)
+	if r.code != 0 || !strings.Contains(r.stdout, "read 20, delivered 20 (sent 11, already delivered 0, skipped 9)") {
+		t.Errorf("second run:\n%s", r)
+	}
+	users := perUser(srv)
+	for i := 1; i <= 30; i++ {
+		want := 1
+		if i == 15 {
+			want = 2
+		}
+		if users[userN("E", i)] != want {
+			t.Errorf("user of line %d got %d messages, want %d", i, users[userN("E", i)], want)
+		}
+	}
+}
+
+// The retry recipe: jq -c .input failures.jsonl > retry.jsonl, run with
+// the same journal, sends exactly the items that failed.
+func TestBulkRetryRecipe(t *testing.T) {
+	jq, err := exec.LookPath("jq")
+	if err != nil {
+		t.Skip("jq is not installed")
+	}
+	srv := newEmulator(t, alexatest.Options{})
+	env := emulatorEnv(srv)
+	dir := t.TempDir()
+	journal, failures, retry := filepath.Join(dir, "j"), filepath.Join(dir, "failures.jsonl"), filepath.Join(dir, "retry.jsonl")
+	lines := messageLines("R", 50)
+	failing := []int{2, 3, 30, 50}
+	for _, i := range failing {
+		srv.InjectFault(alexatest.Fault{Path: alexatest.MessagesPath + userN("R", i), Status: 500})
+	}
+	r := run(t, env, "", "bulk", "message", "--input", writeLines(t, "in.jsonl", lines), "--journal", journal, "--failures", failures)
+	if r.code != 1 || !strings.Contains(r.stdout, "sent 46,") {
+		t.Fatalf("first run:\n%s", r)
+	}
+	out, err := exec.Command(jq, "-c", ".input", failures).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(retry, out, 0o600)
+	srv.ClearFaults()
+	r = run(t, env, "", "bulk", "message", "--input", retry, "--journal", journal)
+	if r.code != 0 || !strings.Contains(r.stdout, "read 4, delivered 4 (sent 4, already delivered 0, skipped 0)") {
+		t.Errorf("retry:\n%s", r)
+	}
+	users := perUser(srv)
+	for i := 1; i <= 50; i++ {
+		if users[userN("R", i)] != 1 {
+			t.Errorf("user of line %d got %d messages, want 1", i, users[userN("R", i)])
+		}
+	}
+}
+
+// A Retry-After longer than --max-throttle-wait stops the job at once
+// (exit 1), sends nothing more and fails nothing; a rerun sends the rest.
+func TestBulkThrottleStops(t *testing.T) {
+	srv := newEmulator(t, alexatest.Options{DiscardRecords: true})
+	env := emulatorEnv(srv)
+	srv.InjectFault(alexatest.Fault{Path: alexatest.MessagesPath, Status: 429, RetryAfter: 120 * time.Second})
+	input := writeLines(t, "in.jsonl", messageLines("T", 500))
+	journal := filepath.Join(t.TempDir(), "j")
+	r := run(t, env, "", "bulk", "message", "--input", input, "--journal", journal, "--max-throttle-wait", "1m")
+	if r.code != 1 || !strings.Contains(r.stderr, "throttled: Alexa asked to wait 2m0s (Retry-After), more than --max-throttle-wait 1m0s; nothing was sent after the 429: 0 items delivered; send the rest later: run the same command again") {
+		t.Errorf("want exit 1 and the throttle named\n%s", r)
+	}
+	if strings.Contains(r.stderr, "alexa-oos: line ") || !strings.Contains(r.stdout, "failed 0") {
+		t.Errorf("items were failed instead of left for a rerun\n%s", r)
+	}
+	if calls := srv.Calls(alexatest.MessagesPath); calls > bulkConcurrency {
+		t.Errorf("%d calls under a 429 with Retry-After 120", calls)
+	}
+	srv.ClearFaults()
+	r = run(t, env, "", "bulk", "message", "--input", input, "--journal", journal)
+	if r.code != 0 || srv.Accepted() != 500 {
+		t.Errorf("rerun: %d accepted\n%s", srv.Accepted(), r)
+	}
+}
+
+// bulkConcurrency is the default --concurrency.
+const bulkConcurrency = 16
+
+// A message whose answer is lost after it was sent: sent again by
+// default and counted possibly duplicated (exit 0); with --at-most-once
+// reported as of unknown outcome, on stderr with its line and in the
+// failures file (exit 1).
+func TestBulkAtMostOnce(t *testing.T) {
+	srv := newEmulator(t, alexatest.Options{})
+	env := emulatorEnv(srv)
+	srv.InjectFault(alexatest.Fault{Path: alexatest.MessagesPath + userN("D", 6), Lose: true, Times: 1})
+	r := run(t, env, "", "bulk", "message", "--input", writeLines(t, "d.jsonl", messageLines("D", 10)))
+	if r.code != 0 || !strings.Contains(r.stdout, "possibly duplicated 1") || perUser(srv)[userN("D", 6)] != 2 {
+		t.Errorf("at least once:\n%s", r)
+	}
+
+	srv.InjectFault(alexatest.Fault{Path: alexatest.MessagesPath + userN("A", 4), Lose: true, Times: 1})
+	failures := filepath.Join(t.TempDir(), "failures.jsonl")
+	r = run(t, env, "", "bulk", "message", "--input", writeLines(t, "a.jsonl", messageLines("A", 10)), "--at-most-once", "--failures", failures)
+	if r.code != 1 || !strings.Contains(r.stderr, "alexa-oos: line 4: outcome unknown (sent, no answer; not sent again): ") ||
+		!strings.Contains(r.stdout, "failed 0, invalid 0, outcome unknown 1") || !strings.Contains(r.stderr, "1 of 10 items not delivered, 1 of them of unknown outcome") {
+		t.Errorf("at most once:\n%s", r)
+	}
+	if n := perUser(srv)[userN("A", 4)]; n != 1 {
+		t.Errorf("user of line 4 got %d messages, want 1", n)
+	}
+	b, _ := os.ReadFile(failures)
+	if !strings.Contains(string(b), `"line":4,"status":"unknown","reason":"unknown"`) {
+		t.Errorf("failures file:\n%s", b)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/bulk"
+	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/proactive"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -29,6 +30,10 @@ memory stays flat however long the input is.
 Up to --concurrency items are in flight (default 16); --rate N caps the
 requests per second across all of them, retries included (0, the default:
 no cap). When Alexa throttles (429), every worker waits for the Retry-After.
+A Retry-After longer than the retry policy honours (60s) pauses the whole
+job, up to --max-throttle-wait (default 5m); a longer one stops the job,
+leaving every unsent item for a rerun. A token endpoint that refuses or
+cannot be reached stops the job too: every item would fail the same way.
 
 A line that is not JSON or breaks the API's rules is reported on stderr as
 "alexa-oos: line N: reason", and so is an item the API refused; the rest go
@@ -37,28 +42,42 @@ on. --failures FILE receives each of them as one JSON line
 fed back: jq -c .input FILE > retry.jsonl.
 
 --journal FILE makes a job resumable: every item the API acknowledged is
-recorded durably. Run the same command again after a crash, a kill -9 or
-Ctrl-C, with the same input and journal, and only what was not acknowledged
-is sent (at most --concurrency items in flight at the kill can go twice;
-proactive events keep their referenceId, so Alexa refuses the second copy).
-A journal belongs to one kind of job (and stage): another is refused.
+recorded durably, by its content. Run the command again after a crash, a
+kill -9 or Ctrl-C, with the same journal, and only what was not acknowledged
+is sent, even if the input was edited, reordered or replaced in between (at
+most --concurrency items in flight at the kill can go twice; proactive
+events keep their referenceId, so Alexa refuses the second copy). The
+failures file, fed back with the same journal, sends exactly the items that
+were not delivered. A journal belongs to one kind of job (and stage), and
+to one job at a time: another kind, or a second job while the first runs,
+is refused.
+
+A proactive event Alexa already has (409, duplicate referenceId) counts as
+already delivered. Skill messages carry no such id: a message whose
+connection failed after it was sent is sent again (at least once), and
+counted "possibly duplicated" if the retry is accepted. --at-most-once sends
+such a message only once and reports its outcome as unknown instead (in the
+failures file, not journaled).
 
 Progress goes to stderr: a progress bar on a terminal (done, rate, failures,
 ETA when --input is a file), else a line every 5 seconds (set
 ` + EnvProgressInterval + ` to a duration to change that). The summary goes
-to stdout: sent, duplicates, failed by reason, invalid, skipped (already in
-the journal), retried, throttled, elapsed and rate; with -o json the summary
-as one JSON object.
+to stdout: sent, already delivered (409), skipped (already in the journal),
+failed by reason, invalid, outcome unknown, possibly duplicated, retried,
+throttled, elapsed and rate; with -o json the summary as one JSON object.
 
 With no credentials and no endpoint the job runs against the built-in
 emulator, and says so on stderr. A bulk job has no deadline unless --timeout
-is given. SIGINT or SIGTERM stops it cleanly: items in flight finish, the
-journal is flushed and the summary printed.
+is given. SIGINT or SIGTERM stops it cleanly: no further item is sent, the
+journal is flushed and the summary printed; a request cut off in flight is
+left for a rerun (an item whose request was already written counts as of
+unknown outcome).
 
-Exit status: 0 when every item was delivered; 1 when some were not, or the
-job was stopped (interrupted, credentials refused, network down); 2 for usage
-errors (no --input, bad flags, unreadable input, a journal of another job),
-in which case nothing was sent.`
+Exit status: 0 when every item was delivered (sent, already delivered or
+skipped); 1 when some were not, or the job was stopped (interrupted,
+credentials refused, no token, throttled too long, network down); 2 for
+usage errors (no --input, bad flags, unreadable input, a journal of another
+job, in use or damaged), in which case nothing was sent.`
 
 func (a *app) bulkCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -77,6 +96,8 @@ type bulkFlags struct {
 	failures    string
 	concurrency int
 	rate        float64
+	maxThrottle time.Duration
+	atMostOnce  bool
 }
 
 func (bf *bulkFlags) register(f *pflag.FlagSet) {
@@ -85,17 +106,20 @@ func (bf *bulkFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&bf.rate, "rate", 0, "requests per second across all workers, retries included (0: no cap)")
 	f.StringVar(&bf.journal, "journal", "", "journal file: record delivered items, skip those already recorded")
 	f.StringVar(&bf.failures, "failures", "", "write every item not delivered to this file, as JSON lines")
+	f.DurationVar(&bf.maxThrottle, "max-throttle-wait", bulk.DefaultMaxThrottleWait, "longest pause of the whole job when Alexa throttles it; a longer Retry-After stops the job (0: stop at once)")
 }
 
 func (a *app) bulkMessageCommand() *cobra.Command {
 	var bf bulkFlags
 	cmd := &cobra.Command{
-		Use:   "message --input FILE|- [--concurrency N] [--rate N] [--journal FILE] [--failures FILE]",
+		Use:   "message --input FILE|- [--concurrency N] [--rate N] [--journal FILE] [--failures FILE] [--at-most-once]",
 		Short: "Send one skill message per line of a JSONL file",
 		Long: `Send one skill message per line of --input, each line
 {"userId": "...", "data": {...}, "expiresAfterSeconds": N}: data defaults to
-{} and expiresAfterSeconds to 3600. See "alexa-oos bulk --help" for the
-journal, the failures file, progress and exit statuses.`,
+{} and expiresAfterSeconds to 3600. A message whose connection failed after
+it was sent is sent again unless --at-most-once is given. See
+"alexa-oos bulk --help" for the journal, the failures file, progress and
+exit statuses.`,
 		Example: `  alexa-oos bulk message --input examples/bulk/messages.jsonl
   alexa-oos bulk message --input users.jsonl --journal users.journal --failures failed.jsonl --rate 200`,
 		Args: exactArgs(0, "no arguments (the input is --input FILE)"),
@@ -104,6 +128,7 @@ journal, the failures file, progress and exit statuses.`,
 		}),
 	}
 	bf.register(cmd.Flags())
+	cmd.Flags().BoolVar(&bf.atMostOnce, "at-most-once", false, "never send a message again once it was sent without an answer: report its outcome unknown")
 	return cmd
 }
 
@@ -116,8 +141,8 @@ func (a *app) bulkProactiveCommand() *cobra.Command {
 		Long: `Send one proactive event per line of --input, each line a Proactive Events
 request body as "proactive send" takes it, on one line. A missing timestamp
 and expiryTime are filled (now, one hour later); a missing referenceId is
-derived from the line and its number, so that a rerun of the same input
-sends the same ids and Alexa refuses what it already has instead of
+derived from the line's content, so that a rerun sends the same ids and
+Alexa refuses what it already has (counted already delivered) instead of
 notifying twice. See "alexa-oos bulk --help" for the journal, the failures
 file, progress and exit statuses.`,
 		Example: `  alexa-oos bulk proactive --input examples/bulk/events.jsonl
@@ -149,6 +174,8 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		return usagef("--concurrency: must be at least 1 (got %d)", bf.concurrency)
 	case bf.rate < 0 || math.IsNaN(bf.rate) || math.IsInf(bf.rate, 0):
 		return usagef("--rate: must be a number of requests per second, 0 for no cap (got %v)", bf.rate)
+	case bf.maxThrottle < 0:
+		return usagef("--max-throttle-wait: must be a duration such as 5m, 0 to stop at once (got %s)", bf.maxThrottle)
 	}
 	interval, err := a.progressInterval()
 	if err != nil {
@@ -192,8 +219,11 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		journal, err = bulk.OpenJournal(bf.journal, kind, stage)
 		if err != nil {
 			e := usagef("--journal: %s", strings.TrimPrefix(err.Error(), "bulk: "))
-			if errors.Is(err, bulk.ErrJournalMismatch) {
+			switch {
+			case errors.Is(err, bulk.ErrJournalMismatch):
 				e.hint = "give this job a journal of its own"
+			case errors.Is(err, bulk.ErrJournalLocked):
+				e.hint = "wait for the other job to end; two jobs on one journal would both send everything"
 			}
 			return e
 		}
@@ -227,12 +257,18 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 
 	prog := a.startProgress(total, interval)
 	defer prog.close()
+	maxThrottle := bf.maxThrottle
+	if maxThrottle == 0 {
+		maxThrottle = -1 // the option's zero is its default; the flag's is "never pause"
+	}
 	opts := bulk.Options{
-		Concurrency: bf.concurrency,
-		Rate:        bf.rate,
-		Journal:     journal,
-		Failures:    failures,
-		Stage:       stage,
+		Concurrency:     bf.concurrency,
+		Rate:            bf.rate,
+		MaxThrottleWait: maxThrottle,
+		AtMostOnce:      bf.atMostOnce,
+		Journal:         journal,
+		Failures:        failures,
+		Stage:           stage,
 		OnResult: func(r bulk.Result) {
 			prog.result(r)
 			if msg := a.lineProblem(r); msg != "" {
@@ -267,8 +303,12 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		if t.srv != nil {
 			fmt.Fprintf(w, "emulator accepted %d\n", t.srv.Accepted())
 		}
-		if err == nil && sum.Resumed && sum.Read > 0 && sum.Skipped == sum.Read {
+		switch {
+		case err != nil || sum.Read == 0 || sum.Sent > 0 || !sum.AllDelivered():
+		case sum.Skipped == sum.Read:
 			fmt.Fprintf(w, "all %d items were already delivered (journal %s): nothing sent\n", sum.Read, bf.journal)
+		default:
+			fmt.Fprintf(w, "all %d items were already delivered (%d already had by Alexa, %d in the journal): nothing new sent\n", sum.Read, sum.Duplicates, sum.Skipped)
 		}
 	}
 	return a.bulkOutcome(sum, err, bf)
@@ -285,24 +325,55 @@ func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
 	if err != nil {
 		ce := a.classify(err)
 		msg := ce.msg
+		code := ExitFailure
+		var (
+			thr  *bulk.ThrottleError
+			stop *bulk.StopError
+			ie   *alexa.InsecureURLError
+		)
 		switch {
 		case errors.Is(err, errTimedOut):
 			msg = fmt.Sprintf("timed out (--timeout %s)", a.timeout)
 		case errors.Is(err, context.Canceled):
 			msg = "interrupted"
+		case errors.As(err, &thr):
+			ce.kind = kindThrottled
+			msg = fmt.Sprintf("job stopped at line %d: throttled: Alexa asked to wait %s (Retry-After)", thr.Line, thr.RetryAfter.Round(time.Second))
+			if thr.Waited > 0 {
+				msg += fmt.Sprintf(" after %s of pauses for that item", thr.Waited.Round(time.Second))
+			}
+			msg += fmt.Sprintf(", more than --max-throttle-wait %s; nothing was sent after the 429", bf.maxThrottle)
+			rerun = "send the rest later: " + rerun
+		case errors.As(err, &stop):
+			ce = a.classify(stop.Err)
+			msg = fmt.Sprintf("job stopped at line %d: ", stop.Line)
+			if errors.Is(stop.Err, lwa.ErrTokenUnavailable) {
+				ce.kind = kindToken
+				msg += "no access token, every item would fail the same way: "
+			}
+			msg += ce.msg
+			if ce.hint != "" {
+				msg += "; hint: " + ce.hint
+			}
+			if errors.As(err, &ie) {
+				code = ExitUsage
+			}
 		default:
 			msg = "job stopped: " + msg
 			if ce.hint != "" {
 				msg += "; hint: " + ce.hint
 			}
 		}
-		return &cliError{code: ExitFailure, kind: ce.kind, quiet: true, err: err,
+		return &cliError{code: code, kind: ce.kind, quiet: true, err: err,
 			msg: fmt.Sprintf("%s: %d items delivered; %s", msg, sum.Delivered(), rerun)}
 	}
 	if sum.AllDelivered() {
 		return nil
 	}
 	msg := fmt.Sprintf("%d of %d items not delivered", sum.Read-sum.Delivered(), sum.Read)
+	if sum.Unknown > 0 {
+		msg += fmt.Sprintf(", %d of them of unknown outcome (sent once, no answer)", sum.Unknown)
+	}
 	if bf.failures != "" {
 		msg += " (listed in " + bf.failures + ")"
 	}
@@ -318,6 +389,9 @@ func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
 func (a *app) lineProblem(r bulk.Result) string {
 	if r.Err == nil || r.Status.Delivered() || r.Reason() == "canceled" {
 		return ""
+	}
+	if r.Status == bulk.Unknown {
+		return "outcome unknown (sent, no answer; not sent again): " + a.classify(r.Err).msg
 	}
 	var ve *alexa.ValidationError
 	if errors.As(r.Err, &ve) {
