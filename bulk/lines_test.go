@@ -82,7 +82,7 @@ func TestParseMessage(t *testing.T) {
 
 func TestParseEvent(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second) // an expiryTime in the past is refused
-	strict := proactive.DefaultRules
+	strict := proactive.DefaultRules()
 	strict.StrictReferenceID = true
 	line := []byte(eventLine(3))
 	req, err := bulk.ParseEvent(3, line, now, strict)
@@ -99,14 +99,14 @@ func TestParseEvent(t *testing.T) {
 		t.Error("DeriveReferenceID is not a function of line number and content")
 	}
 	// A given referenceId is kept.
-	req, err = bulk.ParseEvent(3, []byte(strings.Replace(eventLine(3), `{"event"`, `{"referenceId": "mine-1", "event"`, 1)), now, proactive.DefaultRules)
+	req, err = bulk.ParseEvent(3, []byte(strings.Replace(eventLine(3), `{"event"`, `{"referenceId": "mine-1", "event"`, 1)), now, proactive.DefaultRules())
 	if err != nil || req.ReferenceID != "mine-1" {
 		t.Errorf("%v %v", req, err)
 	}
-	if _, err := bulk.ParseEvent(1, []byte(`{"event": {"name": "AMAZON.MessageAlert.Activated"}}`), now, proactive.DefaultRules); err == nil {
+	if _, err := bulk.ParseEvent(1, []byte(`{"event": {"name": "AMAZON.MessageAlert.Activated"}}`), now, proactive.DefaultRules()); err == nil {
 		t.Error("an event without payload or audience passed")
 	}
-	if _, err := bulk.ParseEvent(1, []byte(`nope`), now, proactive.DefaultRules); err == nil {
+	if _, err := bulk.ParseEvent(1, []byte(`nope`), now, proactive.DefaultRules()); err == nil {
 		t.Error("not JSON passed")
 	}
 }
