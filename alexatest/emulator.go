@@ -59,7 +59,7 @@ const (
 
 // Options configure an Emulator. The zero value accepts any non-empty
 // credentials and any scope, issues one-hour tokens, validates with
-// proactive.DefaultRules and keeps the last DefaultMaxRecords records of
+// proactive.DefaultRules() and keeps the last DefaultMaxRecords records of
 // each kind.
 type Options struct {
 	// ClientID and ClientSecret, when both set, are the only credentials
@@ -72,7 +72,7 @@ type Options struct {
 	Scopes []string
 	// TokenLifetime is the expires_in of issued tokens. Default one hour.
 	TokenLifetime time.Duration
-	// Rules validate proactive events. Default proactive.DefaultRules.
+	// Rules validate proactive events. Default proactive.DefaultRules().
 	Rules *proactive.Rules
 	// KnownUsers, when set, are the only userIds that exist (404 otherwise).
 	KnownUsers []string
@@ -198,7 +198,7 @@ func New(opts Options) *Emulator {
 	}
 	e := &Emulator{
 		opts:        opts,
-		rules:       proactive.DefaultRules,
+		rules:       proactive.DefaultRules(),
 		maxEvent:    proactive.MaxRequestBytes,
 		readTimeout: DefaultReadTimeout,
 		tokens:      map[string]issued{},

@@ -179,7 +179,7 @@ func TestEmulatorValidatesWithTheClientRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, v := range proactive.DefaultRules.Check(&req) {
+	for _, v := range proactive.DefaultRules().Check(&req) {
 		want = append(want, v.String())
 	}
 	if diff := cmp.Diff("INVALID_REQUEST: "+strings.Join(want, "; "), body["message"]); diff != "" {

@@ -54,7 +54,7 @@ func TestEmulatorAppliesTimeAndLocaleRules(t *testing.T) {
 
 	// An emulator whose rules' clock is two hours back accepts the event
 	// that expired an hour ago, and with AnyLocale a locale outside the list.
-	rules := proactive.DefaultRules
+	rules := proactive.DefaultRules()
 	rules.Now = func() time.Time { return now.Add(-2 * time.Hour) }
 	rules.AnyLocale = true
 	past := alexatest.NewServer(alexatest.Options{Rules: &rules})

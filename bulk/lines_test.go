@@ -83,7 +83,7 @@ func TestParseMessage(t *testing.T) {
 func TestParseEvent(t *testing.T) {
 	t.Parallel()
 	now := time.Now().UTC().Truncate(time.Second) // an expiryTime in the past is refused
-	strict := proactive.DefaultRules
+	strict := proactive.DefaultRules()
 	strict.StrictReferenceID = true
 	line := []byte(eventLine(3))
 	req, err := bulk.ParseEvent(line, now, strict)
@@ -95,14 +95,14 @@ func TestParseEvent(t *testing.T) {
 		t.Errorf("filled %+v", req)
 	}
 	// A given referenceId is kept.
-	req, err = bulk.ParseEvent([]byte(strings.Replace(eventLine(3), `{"event"`, `{"referenceId": "mine-1", "event"`, 1)), now, proactive.DefaultRules)
+	req, err = bulk.ParseEvent([]byte(strings.Replace(eventLine(3), `{"event"`, `{"referenceId": "mine-1", "event"`, 1)), now, proactive.DefaultRules())
 	if err != nil || req.ReferenceID != "mine-1" {
 		t.Errorf("%v %v", req, err)
 	}
-	if _, err := bulk.ParseEvent([]byte(`{"event": {"name": "AMAZON.MessageAlert.Activated"}}`), now, proactive.DefaultRules); err == nil {
+	if _, err := bulk.ParseEvent([]byte(`{"event": {"name": "AMAZON.MessageAlert.Activated"}}`), now, proactive.DefaultRules()); err == nil {
 		t.Error("an event without payload or audience passed")
 	}
-	if _, err := bulk.ParseEvent([]byte(`nope`), now, proactive.DefaultRules); err == nil {
+	if _, err := bulk.ParseEvent([]byte(`nope`), now, proactive.DefaultRules()); err == nil {
 		t.Error("not JSON passed")
 	}
 }

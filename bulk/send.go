@@ -65,7 +65,7 @@ type Options struct {
 
 	// Stage is where proactive events go. Default proactive.Development.
 	Stage proactive.Stage
-	// Rules validate proactive events. Default proactive.DefaultRules.
+	// Rules validate proactive events. Default proactive.DefaultRules().
 	Rules *proactive.Rules
 	// Now gives the time filled into proactive events that lack one.
 	// Default time.Now.
@@ -172,7 +172,7 @@ func SendEvents(ctx context.Context, cfg alexa.Config, input io.Reader, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	rules := proactive.DefaultRules
+	rules := proactive.DefaultRules()
 	if opts.Rules != nil {
 		rules = *opts.Rules
 	}

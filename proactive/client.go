@@ -21,13 +21,13 @@ type Client struct {
 // Option changes a Client.
 type Option func(*Client)
 
-// WithRules validates requests with rules instead of DefaultRules.
+// WithRules validates requests with rules instead of DefaultRules().
 func WithRules(rules Rules) Option { return func(c *Client) { c.rules = rules } }
 
 // NewClient returns a client for cfg. Without cfg.Tokens it gets tokens
 // from LWA with cfg's credentials, sharing their cache.
 func NewClient(cfg alexa.Config, opts ...Option) *Client {
-	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg)), rules: DefaultRules}
+	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg)), rules: DefaultRules()}
 	for _, o := range opts {
 		o(c)
 	}

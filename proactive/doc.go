@@ -1,12 +1,17 @@
-// Package proactive is the client of the Alexa Proactive Events API: the
-// seed's ProactiveEventsServiceClient. It sends events (weather alerts,
-// order updates, messages, …) that Alexa turns into notifications for the
-// customers who subscribed to them.
+// Package proactive is the client of the Alexa Proactive Events API. It
+// sends events (weather alerts, order updates, messages, …) that Alexa
+// turns into notifications for the customers who subscribed to them.
 //
 // A [Request] is validated before anything is sent, and every problem is
 // reported at once in an *alexa.ValidationError. Times go out as RFC 3339
 // in UTC, a Multicast audience always carries "payload": {}, and a 409 on
 // a retried call (the first attempt landed) is reported as success.
+//
+// The eight schemas Amazon documents are typed payloads, such as
+// [WeatherAlertActivated]; [NewEvent] names the event after its type. A
+// payload may also be a map or raw JSON: it is checked against the same
+// declaration, the one [Preview] fills to say what Alexa will speak and
+// [Skeleton] uses to write an example request.
 //
 // Shortest use:
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/alexa-oos/alexa/proactive"
 )
 
-// The seed's sample: a weather alert multicast to every subscriber of the
+// Amazon's sample: a weather alert multicast to every subscriber of the
 // skill, sent to the development stage. Against real Alexa, build the
 // client from alexa.Config{Credentials: ...} instead of the emulator's.
 func ExampleClient_Create() {

@@ -29,7 +29,7 @@ func FuzzRequest(f *testing.F) {
 		proactive.Warnings(&req)
 		proactive.Preview(&req)
 		req.Fill(req.Timestamp, "fuzz")
-		if proactive.DefaultRules.Check(&req) == nil {
+		if proactive.DefaultRules().Check(&req) == nil {
 			if _, err := json.Marshal(req); err != nil {
 				t.Fatalf("valid request does not encode: %v", err)
 			}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -71,7 +72,8 @@ func ParseStage(s string) (Stage, error) {
 	return "", fmt.Errorf("stage: must be development or live (got %q)", s)
 }
 
-// AudienceType says who receives an event: the seed's RelevantAudienceType.
+// AudienceType says who receives an event: one customer or every
+// subscriber.
 type AudienceType string
 
 // The audience types, spelled as the API wants them.
@@ -80,7 +82,7 @@ const (
 	Multicast AudienceType = "Multicast"
 )
 
-// Audience is the relevantAudience of a request: the seed's RelevantAudience.
+// Audience is the relevantAudience of a request: who receives the event.
 type Audience struct {
 	Type AudienceType `json:"type"`
 	// Payload is {"user": userId} for Unicast and empty for Multicast.
@@ -118,7 +120,7 @@ func (a Audience) MarshalJSON() ([]byte, error) {
 	}{a.Type, p})
 }
 
-// Event is what happened: a schema name and its payload (the seed's Event).
+// Event is what happened: a schema name and its payload.
 type Event struct {
 	// Name is the schema name, such as "AMAZON.WeatherAlert.Activated".
 	Name string `json:"name"`
@@ -134,8 +136,8 @@ type LocalizedAttribute map[string]string
 // Locale returns the entry's locale.
 func (l LocalizedAttribute) Locale() string { return l["locale"] }
 
-// Request is a Proactive Events create request: the seed's
-// CreateProactiveEventRequest.
+// Request is a Proactive Events create request: the body of a POST to
+// /v1/proactiveEvents.
 type Request struct {
 	// Timestamp is when the event happened.
 	Timestamp time.Time
@@ -160,17 +162,32 @@ type Request struct {
 	unknownFields []string
 }
 
-// RequestFields are the top-level fields of a create request, as the API
-// names them.
-var RequestFields = []string{"timestamp", "referenceId", "expiryTime", "event", "localizedAttributes", "relevantAudience"}
+// requestFields are the top-level fields of a create request, as the API
+// names them: the JSON names of wireRequest.
+var requestFields = jsonNames(reflect.TypeFor[wireRequest]())
+
+// RequestFields returns the top-level fields of a create request, as the
+// API names them: timestamp, referenceId, expiryTime, event,
+// localizedAttributes and relevantAudience. The slice is the caller's.
+func RequestFields() []string { return slices.Clone(requestFields) }
+
+// jsonNames returns the JSON names of the fields of struct t, in order.
+func jsonNames(t reflect.Type) []string {
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+	}
+	return names
+}
 
 type problem struct{ field, rule, value string }
 
-// TimeFormat is how times are sent: RFC 3339 in UTC with milliseconds.
-const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+// timeFormat is how times are sent: RFC 3339 in UTC with milliseconds.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
-// FormatTime renders t as sent on the wire.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+// FormatTime renders t as sent on the wire: RFC 3339 in UTC with
+// milliseconds, such as 2026-11-25T12:00:00.000Z.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 // ParseTime reads a time leniently: RFC 3339 with any fraction and a Z or
 // an offset, or without a zone (as Amazon's Python SDK sends naive
@@ -243,7 +260,7 @@ func (r *Request) UnmarshalJSON(data []byte) error {
 	_ = json.Unmarshal(data, &top) // it is an object: w decoded
 	*r = Request{}
 	for k := range top {
-		if !slices.Contains(RequestFields, k) {
+		if !slices.Contains(requestFields, k) {
 			r.unknownFields = append(r.unknownFields, k)
 		}
 	}
@@ -323,8 +340,8 @@ func (r *Request) decodeAttributes(raw json.RawMessage) {
 	}
 }
 
-// PayloadJSON returns the event payload as JSON.
-func (r *Request) PayloadJSON() (json.RawMessage, error) {
+// payloadJSON returns the event payload as JSON.
+func (r *Request) payloadJSON() (json.RawMessage, error) {
 	switch p := r.Event.Payload.(type) {
 	case nil:
 		return nil, nil

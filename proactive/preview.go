@@ -3,6 +3,7 @@ package proactive
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/alexa-oos/alexa"
@@ -17,14 +18,15 @@ type Spoken struct {
 	Text string `json:"text"`
 }
 
-// SpokenTimeFormat is how Preview renders a date-time. Alexa speaks it in
-// the device's time zone, which a preview cannot know, so it says UTC.
-const SpokenTimeFormat = "Monday, January 2 at 3:04 PM MST"
+// spokenTimeFormat is how Preview says a date-time. Alexa speaks it in the
+// device's time zone, which a preview cannot know, so it says UTC.
+const spokenTimeFormat = "Monday, January 2 at 3:04 PM MST"
 
 // Preview returns, for each localizedAttributes entry, the English sentence
-// Alexa will speak: the schema's template filled with the payload and that
-// locale's values. Enum values are said in lower case with spaces
-// (SNOW_STORM: "snow storm"), times as SpokenTimeFormat in UTC.
+// Alexa will speak: the schema's template (SchemaInfo.Template) filled with
+// the payload and that locale's values. Enum values are said in lower case
+// with spaces (SNOW_STORM: "snow storm"), times in UTC, as in "Friday,
+// November 27 at 6:00 PM UTC".
 //
 // Amazon documents the sentences of WeatherAlert, MessageAlert, Occasion,
 // TrashCollectionAlert and MediaContent; those of SportsEvent, OrderStatus
@@ -35,7 +37,7 @@ const SpokenTimeFormat = "Monday, January 2 at 3:04 PM MST"
 // audience do not change the sentence and are not checked, so a file that
 // leaves them to send time can be previewed. A name outside the catalogue
 // is an error.
-func Preview(r *Request) ([]Spoken, error) { return DefaultRules.Preview(r) }
+func Preview(r *Request) ([]Spoken, error) { return DefaultRules().Preview(r) }
 
 // Preview is the package's Preview, checking the event and
 // localizedAttributes with rules (their locales, for one).
@@ -53,55 +55,49 @@ func (rules Rules) Preview(r *Request) ([]Spoken, error) {
 	if !ok {
 		return nil, fmt.Errorf("proactive.Preview: %w", unknownSchema(r.Event.Name))
 	}
-	raw, err := r.PayloadJSON()
+	raw, err := r.payloadJSON()
 	if err != nil {
 		return nil, err
 	}
-	p := d.decode()
-	if err := json.Unmarshal(raw, p); err != nil {
-		return nil, fmt.Errorf("proactive.Preview: %s payload: %w", d.Name, err)
+	out, err := d.speak(raw, r.LocalizedAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("proactive.Preview: %w", err)
 	}
-	locales := r.LocalizedAttributes
+	return out, nil
+}
+
+// speak decodes a payload of d into d's type and fills d's sentence with
+// it, once per locale (once in all when there is none).
+func (d schemaDef) speak(raw json.RawMessage, locales []LocalizedAttribute) ([]Spoken, error) {
+	p := reflect.New(d.typ)
+	if err := json.Unmarshal(raw, p.Interface()); err != nil {
+		return nil, fmt.Errorf("%s payload: %w", d.Name, err)
+	}
 	if len(locales) == 0 {
 		locales = []LocalizedAttribute{{}}
 	}
 	out := make([]Spoken, len(locales))
 	for i, l := range locales {
 		text := func(s string) string {
-			if k, ok := strings.CutPrefix(s, PlaceholderPrefix); ok {
+			if k, ok := strings.CutPrefix(s, PlaceholderPrefix); ok && k != "" {
 				return l[k]
 			}
 			return s
 		}
-		out[i] = Spoken{Locale: l.Locale(), Text: p.speak(text)}
+		said, _ := payloadView{value: p.Elem(), decl: d.root, text: text}.say(d.sentence)
+		out[i] = Spoken{Locale: l.Locale(), Text: said}
 	}
 	return out, nil
 }
 
-// words says an enum value: SNOW_STORM is "snow storm".
-func words[T ~string](v T) string {
-	return strings.ToLower(strings.ReplaceAll(string(v), "_", " "))
-}
-
-// spokenTime says an ISO 8601 time as SpokenTimeFormat in UTC, or the text
+// spokenTime says an ISO 8601 time as spokenTimeFormat in UTC, or the text
 // as is if it does not parse.
 func spokenTime(s string) string {
 	t, err := ParseTime(s)
 	if err != nil {
 		return s
 	}
-	return t.UTC().Format(SpokenTimeFormat)
-}
-
-// sentence joins the non-empty words with single spaces.
-func sentence(parts ...string) string {
-	var kept []string
-	for _, p := range parts {
-		if p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, " ")
+	return t.UTC().Format(spokenTimeFormat)
 }
 
 // and lists items as "a", "a and b", "a, b and c".

@@ -44,10 +44,10 @@ func violations(t *testing.T, err error) []alexa.Violation {
 func TestLocales(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	every := strings.Join(proactive.SupportedLocales, ", ")
-	lenient := proactive.DefaultRules
+	every := strings.Join(proactive.SupportedLocales(), ", ")
+	lenient := proactive.DefaultRules()
 	lenient.AnyLocale = true
-	own := proactive.DefaultRules
+	own := proactive.DefaultRules()
 	own.Locales = []string{"en-US", "xx-YY"}
 	tests := []struct {
 		name   string
@@ -55,12 +55,12 @@ func TestLocales(t *testing.T) {
 		locale string
 		want   []alexa.Violation // nil: valid
 	}{
-		{"supported", proactive.DefaultRules, "ja-JP", nil},
-		{"supported, last added", proactive.DefaultRules, "ar-SA", nil},
-		{"unknown", proactive.DefaultRules, "en-UK", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must be a locale Alexa supports: " + every, Value: `"en-UK"`}}},
-		{"wrong case", proactive.DefaultRules, "en-us", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must be spelled en-US", Value: `"en-us"`}}},
-		{"underscore", proactive.DefaultRules, "en_US", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must be a locale Alexa supports: " + every, Value: `"en_US"`}}},
-		{"empty", proactive.DefaultRules, "", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must not be empty: a locale such as en-US"}}},
+		{"supported", proactive.DefaultRules(), "ja-JP", nil},
+		{"supported, last added", proactive.DefaultRules(), "ar-SA", nil},
+		{"unknown", proactive.DefaultRules(), "en-UK", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must be a locale Alexa supports: " + every, Value: `"en-UK"`}}},
+		{"wrong case", proactive.DefaultRules(), "en-us", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must be spelled en-US", Value: `"en-us"`}}},
+		{"underscore", proactive.DefaultRules(), "en_US", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must be a locale Alexa supports: " + every, Value: `"en_US"`}}},
+		{"empty", proactive.DefaultRules(), "", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must not be empty: a locale such as en-US"}}},
 		{"lenient, new locale", lenient, "nl-BE", nil},
 		{"lenient, numeric region", lenient, "es-419", nil},
 		{"lenient, still spelled right", lenient, "EN-us", []alexa.Violation{{Field: "localizedAttributes[0].locale", Rule: "must be spelled en-US", Value: `"EN-us"`}}},
@@ -113,7 +113,7 @@ func TestExpiryInThePast(t *testing.T) {
 	sent := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	r := weather(sent, "en-US") // expires at 13:00
 	at := func(now time.Time) proactive.Rules {
-		rules := proactive.DefaultRules
+		rules := proactive.DefaultRules()
 		rules.Now = func() time.Time { return now }
 		return rules
 	}
@@ -147,7 +147,7 @@ func TestRequestSize(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Fatalf("a 2 KB request: %v", err)
 	}
-	small := proactive.DefaultRules
+	small := proactive.DefaultRules()
 	small.MaxBodyBytes = 1000
 	got := violations(t, small.Validate(r))
 	if len(got) != 1 || got[0].Field != "request" || got[0].Rule != "must be at most 1000 bytes as JSON" || !strings.HasSuffix(got[0].Value, ` bytes"`) {
@@ -164,14 +164,14 @@ func TestRequestSize(t *testing.T) {
 func TestSkeletonTimesAheadOfNow(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
-	rules := proactive.DefaultRules
+	rules := proactive.DefaultRules()
 	rules.Now = func() time.Time { return now }
 	for _, name := range []string{proactive.SchemaMediaContent, proactive.SchemaOccasion, proactive.SchemaOrderStatus} {
 		r, err := rules.Skeleton(name, nil, proactive.ToAllSubscribers())
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := r.PayloadJSON()
+		raw, err := json.Marshal(r.Event.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,9 +224,37 @@ func TestSkeletonLocales(t *testing.T) {
 			t.Errorf("Skeleton(%q) = %v; want %q", tt.locales, err, tt.want)
 		}
 	}
-	lenient := proactive.DefaultRules
+	lenient := proactive.DefaultRules()
 	lenient.AnyLocale = true
 	if r, err := lenient.Skeleton(proactive.SchemaWeatherAlert, []string{"nl-BE"}, proactive.ToAllSubscribers()); err != nil || r.LocalizedAttributes[0].Locale() != "nl-BE" {
 		t.Errorf("AnyLocale: %v, %v", r, err)
+	}
+}
+
+// TestNoSharedState: what the package hands out is the caller's own, so
+// that one caller's change cannot loosen another's validation.
+func TestNoSharedState(t *testing.T) {
+	t.Parallel()
+	mine := proactive.DefaultRules()
+	mine.MaxExpiry = time.Minute
+	mine.StrictReferenceID = true
+	if d := proactive.DefaultRules(); d.MaxExpiry != 24*time.Hour || d.MinExpiry != 5*time.Minute || d.StrictReferenceID {
+		t.Errorf("DefaultRules() after changing a copy = %+v", d)
+	}
+	locales := proactive.SupportedLocales()
+	locales[0] = "xx-XX"
+	if proactive.SupportedLocales()[0] == "xx-XX" {
+		t.Error("SupportedLocales() shares its slice")
+	}
+	if err := proactive.DefaultRules().Validate(weather(time.Now(), "xx-XX")); err == nil {
+		t.Error("a changed SupportedLocales() copy changed validation")
+	}
+	fields := proactive.RequestFields()
+	if d := cmp.Diff([]string{"timestamp", "referenceId", "expiryTime", "event", "localizedAttributes", "relevantAudience"}, fields); d != "" {
+		t.Errorf("RequestFields() (-want +got):\n%s", d)
+	}
+	fields[1] = "referenceID"
+	if proactive.RequestFields()[1] != "referenceId" {
+		t.Error("RequestFields() shares its slice")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -27,8 +28,8 @@ func NewEvent(p Schema) Event { return Event{Name: p.EventName(), Payload: p} }
 // replaces, per locale, with KEY of each localizedAttributes entry.
 func Placeholder(key string) string { return PlaceholderPrefix + key }
 
-// EnUS is the one locale of the en-US-only schemas.
-const EnUS = "en-US"
+// enUS is the one locale of the en-US-only schemas.
+const enUS = "en-US"
 
 // SchemaInfo describes one schema of the catalogue, for tools that list
 // schemas or write request skeletons.
@@ -38,7 +39,12 @@ type SchemaInfo struct {
 	// EnUSOnly is true for the schemas Alexa supports in en-US only: a
 	// request with another locale is refused.
 	EnUSOnly bool
-	// Template is the sentence Alexa speaks, with <field> holes.
+	// Template is the sentence Alexa speaks, as Preview fills it: <path>
+	// is the payload field at that JSON path (below event.payload), said as
+	// its type says (enum values in lower case words, times as a date);
+	// [text] is said only when every field in it is present; and
+	// <path?V=text|W,X=text|text> says the text of the value's branch, the
+	// last one without values standing for any other value.
 	Template string
 	// Approximate is true when Amazon documents no sentence for the schema
 	// and Template (and Preview) is this package's guess.
@@ -50,21 +56,16 @@ type SchemaInfo struct {
 	Example func(now time.Time) (Schema, map[string]string)
 }
 
-// schemaDef is a catalogue entry: what SchemaInfo says, plus the rules and
-// the sentence, which stay unexported.
+// schemaDef is a catalogue entry: what SchemaInfo says, plus what the
+// payload type declares, which stays unexported.
 type schemaDef struct {
 	SchemaInfo
-	// check validates the decoded payload.
-	check func(payload node)
-	// decode returns a pointer to a zero payload, for Preview.
-	decode func() speaker
-}
-
-// speaker is a typed payload that can say its sentence; text resolves a
-// localizedattribute:KEY value for one locale and returns literals as is.
-type speaker interface {
-	Schema
-	speak(text func(string) string) string
+	// typ is the payload struct, which Preview decodes into.
+	typ reflect.Type
+	// root declares the payload's fields, from typ's tags.
+	root *field
+	// sentence is Template, parsed.
+	sentence sentence
 }
 
 // catalogue is every known schema, in the order of Amazon's docs.
@@ -112,9 +113,9 @@ func unknownSchema(name string) error {
 }
 
 // Skeleton returns a valid request for schema name, as
-// DefaultRules.Skeleton does.
+// DefaultRules().Skeleton does.
 func Skeleton(name string, locales []string, audience Audience) (*Request, error) {
-	return DefaultRules.Skeleton(name, locales, audience)
+	return DefaultRules().Skeleton(name, locales, audience)
 }
 
 // Skeleton returns a valid request for schema name with the example
@@ -128,7 +129,7 @@ func (rules Rules) Skeleton(name string, locales []string, audience Audience) (*
 		return nil, unknownSchema(name)
 	}
 	if len(locales) == 0 {
-		locales = []string{EnUS}
+		locales = []string{enUS}
 	}
 	payload, values := d.Example(rules.now())
 	r := &Request{Event: NewEvent(payload), RelevantAudience: audience}
@@ -136,8 +137,8 @@ func (rules Rules) Skeleton(name string, locales []string, audience Audience) (*
 		if rule := rules.localeRule(loc); rule != "" {
 			return nil, fmt.Errorf("locale %q: %s", loc, rule)
 		}
-		if d.EnUSOnly && loc != EnUS {
-			return nil, fmt.Errorf("%s is available in %s only, not %s", name, EnUS, loc)
+		if d.EnUSOnly && loc != enUS {
+			return nil, fmt.Errorf("%s is available in %s only, not %s", name, enUS, loc)
 		}
 		l := LocalizedAttribute{"locale": loc}
 		for k, v := range values {
@@ -149,7 +150,8 @@ func (rules Rules) Skeleton(name string, locales []string, audience Audience) (*
 }
 
 // Warnings returns what may be wrong with r without making it invalid: a
-// top-level field the API does not know, an event name outside the catalogue, a literal where the schema expects a
+// top-level field the API does not know or spells in another case, an
+// event name outside the catalogue, a literal where the schema expects a
 // placeholder, more garbage types than one source allows. Validate reports
 // the errors; Warnings ignores them.
 func Warnings(r *Request) []string {
@@ -158,11 +160,11 @@ func Warnings(r *Request) []string {
 		// A misspelt field, such as "expiryTme", is otherwise dropped
 		// silently (and then filled). encoding/json matched a wrongly
 		// cased one, which Alexa may not.
-		if i := slices.IndexFunc(RequestFields, func(f string) bool { return strings.EqualFold(f, k) }); i >= 0 {
-			ws = append(ws, fmt.Sprintf("%s: read as %s, but the API spells it %s", k, RequestFields[i], RequestFields[i]))
+		if i := slices.IndexFunc(requestFields, func(f string) bool { return strings.EqualFold(f, k) }); i >= 0 {
+			ws = append(ws, fmt.Sprintf("%s: read as %s, but the API spells it %s", k, requestFields[i], requestFields[i]))
 			continue
 		}
-		ws = append(ws, fmt.Sprintf("%s: unknown field is ignored; the request fields are %s", k, strings.Join(RequestFields, ", ")))
+		ws = append(ws, fmt.Sprintf("%s: unknown field is ignored; the request fields are %s", k, strings.Join(requestFields, ", ")))
 	}
 	if r.Event.Name == "" {
 		return ws
@@ -171,7 +173,7 @@ func Warnings(r *Request) []string {
 	if !ok {
 		return append(ws, fmt.Sprintf("event.name: %q is not in the schema catalogue; Alexa may refuse it", r.Event.Name))
 	}
-	raw, err := r.PayloadJSON()
+	raw, err := r.payloadJSON()
 	if err != nil {
 		return ws
 	}
@@ -195,210 +197,19 @@ func checkSchema(name string, payload any, locales []LocalizedAttribute) []alexa
 	return inspect(d, payload, locales).vs
 }
 
-// findings collects the violations and warnings of one payload.
-type findings struct {
-	vs       alexa.Violations
-	warnings []string
-}
-
 func inspect(d schemaDef, payload any, locales []LocalizedAttribute) *findings {
 	f := &findings{}
-	root := node{f: f, path: "event.payload"}
-	root.m, _ = payload.(map[string]any)
-	if root.m != nil {
-		d.check(root)
+	if m, ok := payload.(map[string]any); ok {
+		f.object("event.payload", m, d.root)
 	}
 	if d.EnUSOnly {
 		for i, l := range locales {
-			if loc := l.Locale(); loc != "" && loc != EnUS {
-				f.vs.Add(fmt.Sprintf("localizedAttributes[%d].locale", i), fmt.Sprintf("must be %s: %s is available in %s only", EnUS, d.Name, EnUS), loc)
+			if loc := l.Locale(); loc != "" && loc != enUS {
+				f.vs.Add(fmt.Sprintf("localizedAttributes[%d].locale", i), fmt.Sprintf("must be %s: %s is available in %s only", enUS, d.Name, enUS), loc)
 			}
 		}
 	}
 	return f
-}
-
-// enum is the list of values of one enumerated field: the single source of
-// the allowed values, for the validator and its messages alike.
-type enum[T ~string] []T
-
-func (e enum[T]) has(s string) bool {
-	for _, v := range e {
-		if string(v) == s {
-			return true
-		}
-	}
-	return false
-}
-
-func (e enum[T]) String() string {
-	parts := make([]string, len(e))
-	for i, v := range e {
-		parts[i] = string(v)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// enumSet is an enum of any string type.
-type enumSet interface {
-	has(string) bool
-	String() string
-}
-
-// node is an object of the payload being checked, at a JSON path. A node
-// whose m is nil is absent or was not an object: that was reported where
-// it was found, so checks below it say nothing more.
-type node struct {
-	f    *findings
-	path string
-	m    map[string]any
-}
-
-func (n node) at(key string) string { return n.path + "." + key }
-
-// has reports whether key is present and not null.
-func (n node) has(key string) bool { return n.m != nil && n.m[key] != nil }
-
-// get returns the value of key, reporting it when required and absent;
-// what says what the value must be.
-func (n node) get(key string, required bool, what string) (any, bool) {
-	if !n.has(key) {
-		if required && n.m != nil {
-			n.f.vs.Add(n.at(key), "is required: "+what, nil)
-		}
-		return nil, false
-	}
-	return n.m[key], true
-}
-
-func (n node) object(key string, required bool) node {
-	child := node{f: n.f, path: n.at(key)}
-	v, ok := n.get(key, required, "an object")
-	if !ok {
-		return child
-	}
-	if child.m, ok = v.(map[string]any); !ok {
-		n.f.vs.Add(child.path, "must be an object", shown(v))
-	}
-	return child
-}
-
-// str checks a non-empty string.
-func (n node) str(key string, required bool) (string, bool) {
-	v, ok := n.get(key, required, "a string")
-	if !ok {
-		return "", false
-	}
-	s, ok := v.(string)
-	switch {
-	case !ok:
-		n.f.vs.Add(n.at(key), "must be a string", shown(v))
-	case strings.TrimSpace(s) == "":
-		n.f.vs.Add(n.at(key), "must not be empty", s)
-	default:
-		return s, true
-	}
-	return "", false
-}
-
-// text checks a field the schema marks "L": Alexa expects a
-// localizedattribute:KEY placeholder (placeholder is the conventional one),
-// and a literal is only warned about, as sources disagree on how strict
-// Alexa is. Validate already checks that every locale resolves the key.
-func (n node) text(key, placeholder string, required bool) {
-	s, ok := n.str(key, required)
-	if !ok {
-		return
-	}
-	k, isPlaceholder := strings.CutPrefix(s, PlaceholderPrefix)
-	switch {
-	case isPlaceholder && strings.TrimSpace(k) == "":
-		n.f.vs.Add(n.at(key), "must name a key: "+placeholder, s)
-	case !isPlaceholder:
-		n.f.warnings = append(n.f.warnings, fmt.Sprintf("%s: %s is a literal; the schema expects a placeholder such as %s, resolved per locale", n.at(key), alexa.ShowValue(s), placeholder))
-	}
-}
-
-func (n node) enum(key string, required bool, e enumSet) {
-	v, ok := n.get(key, required, "one of "+e.String())
-	if ok {
-		checkEnum(n.f, n.at(key), v, e)
-	}
-}
-
-func checkEnum(f *findings, path string, v any, e enumSet) {
-	if s, ok := v.(string); !ok || !e.has(s) {
-		f.vs.Add(path, "must be one of "+e.String(), shown(v))
-	}
-}
-
-// enumList checks a non-empty array of enum values and returns its length.
-func (n node) enumList(key string, required bool, e enumSet) int {
-	v, ok := n.get(key, required, "an array of "+e.String())
-	if !ok {
-		return 0
-	}
-	list, ok := v.([]any)
-	switch {
-	case !ok:
-		n.f.vs.Add(n.at(key), "must be an array of "+e.String(), shown(v))
-	case len(list) == 0:
-		n.f.vs.Add(n.at(key), "must list at least one of "+e.String(), nil)
-	}
-	for i, item := range list {
-		checkEnum(n.f, fmt.Sprintf("%s[%d]", n.at(key), i), item, e)
-	}
-	return len(list)
-}
-
-// count checks a whole number that is not negative: a count or a score.
-func (n node) count(key string, required bool) {
-	const rule = "a whole number, 0 or more"
-	v, ok := n.get(key, required, rule)
-	if !ok {
-		return
-	}
-	if i, isInt := wholeNumber(v); !isInt || i < 0 {
-		n.f.vs.Add(n.at(key), "must be "+rule, shown(v))
-	}
-}
-
-func wholeNumber(v any) (int64, bool) {
-	switch x := v.(type) {
-	case json.Number:
-		i, err := x.Int64()
-		return i, err == nil
-	case float64: // a payload decoded without UseNumber
-		return int64(x), x == float64(int64(x))
-	}
-	return 0, false
-}
-
-func (n node) time(key string, required bool) {
-	const rule = "an ISO 8601 date-time such as 2026-11-25T12:00:00Z"
-	v, ok := n.get(key, required, rule)
-	if !ok {
-		return
-	}
-	if s, isStr := v.(string); !isStr {
-		n.f.vs.Add(n.at(key), "must be "+rule, shown(v))
-	} else if _, err := ParseTime(s); err != nil {
-		n.f.vs.Add(n.at(key), "must be "+rule, s)
-	}
-}
-
-// jsonText is JSON that alexa.ShowValue prints unquoted.
-type jsonText string
-
-// shown renders objects and arrays of a violation's value as JSON rather
-// than Go's map syntax.
-func shown(v any) any {
-	switch v.(type) {
-	case map[string]any, []any:
-		b, _ := json.Marshal(v)
-		return jsonText(b)
-	}
-	return v
 }
 
 // ahead returns the whole hour at least d after now, in UTC: example times

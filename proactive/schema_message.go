@@ -1,10 +1,6 @@
 package proactive
 
-import (
-	"fmt"
-	"strings"
-	"time"
-)
+import "time"
 
 // SchemaMessageAlert is the event name of a message notification.
 const SchemaMessageAlert = "AMAZON.MessageAlert.Activated"
@@ -18,6 +14,8 @@ const (
 	MessageFlagged MessageStatus = "FLAGGED"
 )
 
+func (MessageStatus) enum() enumSet { return enumOf(MessageUnread, MessageFlagged) }
+
 // MessageFreshness says whether the messages are new or overdue.
 type MessageFreshness string
 
@@ -27,38 +25,36 @@ const (
 	FreshnessOverdue MessageFreshness = "OVERDUE"
 )
 
+func (MessageFreshness) enum() enumSet { return enumOf(FreshnessNew, FreshnessOverdue) }
+
 // MessageUrgency marks urgent messages.
 type MessageUrgency string
 
 // UrgencyUrgent is the one urgency value.
 const UrgencyUrgent MessageUrgency = "URGENT"
 
-var (
-	messageStatuses  = enum[MessageStatus]{MessageUnread, MessageFlagged}
-	messageFreshness = enum[MessageFreshness]{FreshnessNew, FreshnessOverdue}
-	messageUrgencies = enum[MessageUrgency]{UrgencyUrgent}
-)
+func (MessageUrgency) enum() enumSet { return enumOf(UrgencyUrgent) }
 
 // MessageAlertActivated is the payload of AMAZON.MessageAlert.Activated.
 // Fields are required unless marked optional.
 type MessageAlertActivated struct {
-	State        MessageState `json:"state"`
-	MessageGroup MessageGroup `json:"messageGroup"`
+	State        MessageState `json:"state" schema:"required"`
+	MessageGroup MessageGroup `json:"messageGroup" schema:"required"`
 }
 
 // MessageState is the status (required) and freshness (optional) of the
 // messages.
 type MessageState struct {
-	Status    MessageStatus    `json:"status"`
+	Status    MessageStatus    `json:"status" schema:"required"`
 	Freshness MessageFreshness `json:"freshness,omitempty"`
 }
 
 // MessageGroup is who sent how many messages.
 type MessageGroup struct {
 	// Creator.Name is the sender, said as is.
-	Creator Named `json:"creator"`
+	Creator Named `json:"creator" schema:"required"`
 	// Count is how many messages, 0 or more.
-	Count int `json:"count"`
+	Count int `json:"count" schema:"required"`
 	// Urgency is optional.
 	Urgency MessageUrgency `json:"urgency,omitempty"`
 }
@@ -66,35 +62,13 @@ type MessageGroup struct {
 // EventName returns SchemaMessageAlert.
 func (MessageAlertActivated) EventName() string { return SchemaMessageAlert }
 
-func (p MessageAlertActivated) speak(text func(string) string) string {
-	g := p.MessageGroup
-	noun := "messages"
-	if g.Count == 1 {
-		noun = "message"
-	}
-	return sentence("You have", fmt.Sprint(g.Count), words(p.State.Freshness), words(p.State.Status), words(g.Urgency),
-		noun, "from", strings.TrimSpace(text(g.Creator.Name))) + "."
-}
-
-var messageAlertSchema = schemaDef{
-	SchemaInfo: SchemaInfo{
-		Name:     SchemaMessageAlert,
-		Template: "You have <count> <freshness> <status> <urgency> message(s) from <creator>.",
-		Example: func(time.Time) (Schema, map[string]string) {
-			return MessageAlertActivated{
-				State:        MessageState{Status: MessageUnread, Freshness: FreshnessNew},
-				MessageGroup: MessageGroup{Creator: Named{"Andy"}, Count: 5, Urgency: UrgencyUrgent},
-			}, nil
-		},
+var messageAlertSchema = declare[MessageAlertActivated](SchemaInfo{
+	Template: "You have <messageGroup.count>[ <state.freshness>] <state.status>[ <messageGroup.urgency>] " +
+		"<messageGroup.count?1=message|messages> from <messageGroup.creator.name>.",
+	Example: func(time.Time) (Schema, map[string]string) {
+		return MessageAlertActivated{
+			State:        MessageState{Status: MessageUnread, Freshness: FreshnessNew},
+			MessageGroup: MessageGroup{Creator: Named{"Andy"}, Count: 5, Urgency: UrgencyUrgent},
+		}, nil
 	},
-	check: func(p node) {
-		s := p.object("state", true)
-		s.enum("status", true, messageStatuses)
-		s.enum("freshness", false, messageFreshness)
-		g := p.object("messageGroup", true)
-		g.object("creator", true).str("name", true)
-		g.count("count", true)
-		g.enum("urgency", false, messageUrgencies)
-	},
-	decode: func() speaker { return new(MessageAlertActivated) },
-}
+})

@@ -1,9 +1,6 @@
 package proactive
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // SchemaOccasion is the event name of a reservation or appointment update.
 const SchemaOccasion = "AMAZON.Occasion.Updated"
@@ -31,6 +28,10 @@ const (
 	BookingUpdated     ConfirmationStatus = "UPDATED"
 )
 
+func (ConfirmationStatus) enum() enumSet {
+	return enumOf(BookingConfirmed, BookingCanceled, BookingRescheduled, BookingRequested, BookingReceived, BookingCreated, BookingUpdated)
+}
+
 // OccasionType is what kind of booking it is.
 type OccasionType string
 
@@ -42,73 +43,54 @@ const (
 	OccasionAppointment        OccasionType = "APPOINTMENT"
 )
 
-var (
-	confirmationStatuses = enum[ConfirmationStatus]{BookingConfirmed, BookingCanceled, BookingRescheduled, BookingRequested, BookingReceived, BookingCreated, BookingUpdated}
-	occasionTypes        = enum[OccasionType]{OccasionReservationRequest, OccasionReservation, OccasionAppointmentRequest, OccasionAppointment}
-)
+func (OccasionType) enum() enumSet {
+	return enumOf(OccasionReservationRequest, OccasionReservation, OccasionAppointmentRequest, OccasionAppointment)
+}
 
 // OccasionUpdated is the payload of AMAZON.Occasion.Updated.
 // Fields are required unless marked optional.
 type OccasionUpdated struct {
-	State    OccasionState `json:"state"`
-	Occasion Occasion      `json:"occasion"`
+	State    OccasionState `json:"state" schema:"required"`
+	Occasion Occasion      `json:"occasion" schema:"required"`
 }
 
 // OccasionState holds the booking's confirmation status.
 type OccasionState struct {
-	ConfirmationStatus ConfirmationStatus `json:"confirmationStatus"`
+	ConfirmationStatus ConfirmationStatus `json:"confirmationStatus" schema:"required"`
 }
 
 // Occasion is the booking.
 type Occasion struct {
-	OccasionType OccasionType `json:"occasionType"`
+	OccasionType OccasionType `json:"occasionType" schema:"required"`
 	// Subject is usually SubjectPlaceholder.
-	Subject string `json:"subject"`
+	Subject string `json:"subject" schema:"required,text=subject"`
 	// Provider.Name is usually ProviderNamePlaceholder.
-	Provider Named `json:"provider"`
+	Provider Named `json:"provider" schema:"required,text=providerName"`
 	// BookingTime is an ISO 8601 date-time (FormatTime renders one).
-	BookingTime string `json:"bookingTime"`
+	BookingTime string `json:"bookingTime" schema:"required,time"`
 	// Broker is who took the booking; optional. Its name is usually
 	// BrokerNamePlaceholder.
-	Broker *Named `json:"broker,omitempty"`
+	Broker *Named `json:"broker,omitempty" schema:"text=brokerName"`
 }
 
 // EventName returns SchemaOccasion.
 func (OccasionUpdated) EventName() string { return SchemaOccasion }
 
-func (p OccasionUpdated) speak(text func(string) string) string {
-	o := p.Occasion
-	return fmt.Sprintf("Your %s at %s for %s on %s has been %s.", words(o.OccasionType), text(o.Provider.Name),
-		text(o.Subject), spokenTime(o.BookingTime), words(p.State.ConfirmationStatus))
-}
-
-var occasionSchema = schemaDef{
-	SchemaInfo: SchemaInfo{
-		Name:     SchemaOccasion,
-		Template: "Your <occasionType> at <provider> for <subject> on <bookingTime> has been <confirmationStatus>.",
-		Example: func(now time.Time) (Schema, map[string]string) {
-			return OccasionUpdated{
-					State: OccasionState{ConfirmationStatus: BookingConfirmed},
-					Occasion: Occasion{
-						OccasionType: OccasionAppointment,
-						Subject:      SubjectPlaceholder,
-						Provider:     Named{ProviderNamePlaceholder},
-						BookingTime:  FormatTime(ahead(now, 48*time.Hour)),
-						Broker:       &Named{BrokerNamePlaceholder},
-					},
-				}, map[string]string{
-					"subject": "a dental cleaning", "providerName": "Smile Dental", "brokerName": "BookIt",
-				}
-		},
+var occasionSchema = declare[OccasionUpdated](SchemaInfo{
+	Template: "Your <occasion.occasionType> at <occasion.provider.name> for <occasion.subject> " +
+		"on <occasion.bookingTime> has been <state.confirmationStatus>.",
+	Example: func(now time.Time) (Schema, map[string]string) {
+		return OccasionUpdated{
+				State: OccasionState{ConfirmationStatus: BookingConfirmed},
+				Occasion: Occasion{
+					OccasionType: OccasionAppointment,
+					Subject:      SubjectPlaceholder,
+					Provider:     Named{ProviderNamePlaceholder},
+					BookingTime:  FormatTime(ahead(now, 48*time.Hour)),
+					Broker:       &Named{BrokerNamePlaceholder},
+				},
+			}, map[string]string{
+				"subject": "a dental cleaning", "providerName": "Smile Dental", "brokerName": "BookIt",
+			}
 	},
-	check: func(p node) {
-		p.object("state", true).enum("confirmationStatus", true, confirmationStatuses)
-		o := p.object("occasion", true)
-		o.enum("occasionType", true, occasionTypes)
-		o.text("subject", SubjectPlaceholder, true)
-		o.object("provider", true).text("name", ProviderNamePlaceholder, true)
-		o.time("bookingTime", true)
-		o.object("broker", false).text("name", BrokerNamePlaceholder, true)
-	},
-	decode: func() speaker { return new(OccasionUpdated) },
-}
+})

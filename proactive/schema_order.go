@@ -1,9 +1,6 @@
 package proactive
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // SchemaOrderStatus is the event name of an order update. Alexa supports it
 // in en-US only.
@@ -26,88 +23,59 @@ const (
 	OrderDelivered        OrderStatus = "ORDER_DELIVERED"
 )
 
-var orderStatuses = enum[OrderStatus]{OrderPreorderReceived, OrderReceived, OrderPreparing, OrderShipped, OrderOutForDelivery, OrderDelivered}
+func (OrderStatus) enum() enumSet {
+	return enumOf(OrderPreorderReceived, OrderReceived, OrderPreparing, OrderShipped, OrderOutForDelivery, OrderDelivered)
+}
 
 // OrderStatusUpdated is the payload of AMAZON.OrderStatus.Updated.
 // Fields are required unless marked optional.
 type OrderStatusUpdated struct {
-	State OrderState `json:"state"`
-	Order Order      `json:"order"`
+	State OrderState `json:"state" schema:"required"`
+	Order Order      `json:"order" schema:"required"`
 }
 
 // OrderState is the order's status and, optionally, when it got there and
 // when it should arrive (DeliveryDetails).
 type OrderState struct {
-	Status OrderStatus `json:"status"`
+	Status OrderStatus `json:"status" schema:"required"`
 	// EnterTimestamp is when the order reached Status, ISO 8601 (FormatTime
 	// renders one). Jovo's table spells it enterTimeStamp: the validator
 	// accepts both, and decoding into this struct reads both as JSON keys
 	// match without regard to case.
-	EnterTimestamp  string           `json:"enterTimestamp,omitempty"`
+	EnterTimestamp  string           `json:"enterTimestamp,omitempty" schema:"time,alias=enterTimeStamp"`
 	DeliveryDetails *DeliveryDetails `json:"deliveryDetails,omitempty"`
 }
 
 // DeliveryDetails says when the order should arrive.
 type DeliveryDetails struct {
 	// ExpectedArrival is an ISO 8601 date-time.
-	ExpectedArrival string `json:"expectedArrival,omitempty"`
+	ExpectedArrival string `json:"expectedArrival,omitempty" schema:"time"`
 }
 
 // Order names the seller.
 type Order struct {
 	// Seller.Name is usually SellerNamePlaceholder.
-	Seller Named `json:"seller"`
+	Seller Named `json:"seller" schema:"required,text=sellerName"`
 }
 
 // EventName returns SchemaOrderStatus.
 func (OrderStatusUpdated) EventName() string { return SchemaOrderStatus }
 
-// orderSentences say each status, with the seller at %s.
-var orderSentences = map[OrderStatus]string{
-	OrderPreorderReceived: "Your preorder from %s has been received.",
-	OrderReceived:         "Your order from %s has been received.",
-	OrderPreparing:        "Your order from %s is being prepared.",
-	OrderShipped:          "Your order from %s has shipped.",
-	OrderOutForDelivery:   "Your order from %s is out for delivery.",
-	OrderDelivered:        "Your order from %s has been delivered.",
-}
-
-func (p OrderStatusUpdated) speak(text func(string) string) string {
-	f, ok := orderSentences[p.State.Status]
-	if !ok {
-		f = "Your order from %s is now " + words(p.State.Status) + "."
-	}
-	s := fmt.Sprintf(f, text(p.Order.Seller.Name))
-	if d := p.State.DeliveryDetails; d != nil && d.ExpectedArrival != "" && p.State.Status != OrderDelivered {
-		s += " It should arrive on " + spokenTime(d.ExpectedArrival) + "."
-	}
-	return s
-}
-
-var orderStatusSchema = schemaDef{
-	SchemaInfo: SchemaInfo{
-		Name:        SchemaOrderStatus,
-		EnUSOnly:    true,
-		Template:    "Your order from <seller> has shipped (a sentence per status). It should arrive on <expectedArrival>.",
-		Approximate: true,
-		Example: func(now time.Time) (Schema, map[string]string) {
-			return OrderStatusUpdated{
-				State: OrderState{
-					Status:          OrderShipped,
-					EnterTimestamp:  FormatTime(now.Truncate(time.Minute)),
-					DeliveryDetails: &DeliveryDetails{ExpectedArrival: FormatTime(ahead(now, 48*time.Hour))},
-				},
-				Order: Order{Seller: Named{SellerNamePlaceholder}},
-			}, map[string]string{"sellerName": "Fabrikam"}
-		},
+var orderStatusSchema = declare[OrderStatusUpdated](SchemaInfo{
+	EnUSOnly: true,
+	Template: "Your <state.status?PREORDER_RECEIVED=preorder|order> from <order.seller.name> " +
+		"<state.status?PREORDER_RECEIVED,ORDER_RECEIVED=has been received|ORDER_PREPARING=is being prepared|" +
+		"ORDER_SHIPPED=has shipped|ORDER_OUT_FOR_DELIVERY=is out for delivery|ORDER_DELIVERED=has been delivered|is now <state.status>>." +
+		"<state.status?ORDER_DELIVERED=|[ It should arrive on <state.deliveryDetails.expectedArrival>.]>",
+	Approximate: true,
+	Example: func(now time.Time) (Schema, map[string]string) {
+		return OrderStatusUpdated{
+			State: OrderState{
+				Status:          OrderShipped,
+				EnterTimestamp:  FormatTime(now.Truncate(time.Minute)),
+				DeliveryDetails: &DeliveryDetails{ExpectedArrival: FormatTime(ahead(now, 48*time.Hour))},
+			},
+			Order: Order{Seller: Named{SellerNamePlaceholder}},
+		}, map[string]string{"sellerName": "Fabrikam"}
 	},
-	check: func(p node) {
-		s := p.object("state", true)
-		s.enum("status", true, orderStatuses)
-		s.time("enterTimestamp", false)
-		s.time("enterTimeStamp", false)
-		s.object("deliveryDetails", false).time("expectedArrival", false)
-		p.object("order", true).object("seller", true).text("name", SellerNamePlaceholder, true)
-	},
-	decode: func() speaker { return new(OrderStatusUpdated) },
-}
+})

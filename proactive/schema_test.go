@@ -184,7 +184,7 @@ func (c schemaCase) request(t *testing.T) (*proactive.Request, any) {
 // fields returns the Field of each violation of r.
 func fields(r *proactive.Request) []string {
 	var out []string
-	for _, v := range proactive.DefaultRules.Check(r) {
+	for _, v := range proactive.DefaultRules().Check(r) {
 		out = append(out, v.Field)
 	}
 	return out
@@ -334,7 +334,7 @@ func TestSchemaEnumMisspelled(t *testing.T) {
 				r, tree := c.request(t)
 				good := getAt(t, tree, path).(string)
 				setAt(t, tree, path, strings.ToLower(good))
-				vs := proactive.DefaultRules.Check(r)
+				vs := proactive.DefaultRules().Check(r)
 				if len(vs) != 1 || vs[0].Field != "event.payload."+path ||
 					!strings.HasPrefix(vs[0].Rule, "must be one of ") || !strings.Contains(vs[0].Rule, good) ||
 					vs[0].Value != strconv.Quote(strings.ToLower(good)) {
@@ -410,7 +410,7 @@ func TestSchemaValueRules(t *testing.T) {
 		t.Run(tt.schema+"/"+tt.path, func(t *testing.T) {
 			r, tree := caseOf(t, tt.schema).request(t)
 			setAt(t, tree, tt.path, tt.value)
-			vs := proactive.DefaultRules.Check(r)
+			vs := proactive.DefaultRules().Check(r)
 			if len(vs) != 1 || vs[0].Field != "event.payload."+tt.path || vs[0].Rule != tt.rule {
 				t.Errorf("violations = %v; want one at event.payload.%s: %s", vs, tt.path, tt.rule)
 			}

@@ -1,10 +1,6 @@
 package proactive
 
-import (
-	"fmt"
-	"strings"
-	"time"
-)
+import "time"
 
 // SchemaTrashCollection is the event name of a garbage collection reminder.
 const SchemaTrashCollection = "AMAZON.TrashCollectionAlert.Activated"
@@ -32,6 +28,12 @@ const (
 	GarbageWastePaper         GarbageType = "WASTE_PAPER"
 )
 
+func (GarbageType) enum() enumSet {
+	return enumOf(GarbageBottles, GarbageBulky, GarbageBurnable, GarbageCans, GarbageClothing,
+		GarbageCompostable, GarbageCrushable, GarbageGardenWaste, GarbageGlass, GarbageHazardous, GarbageHomeAppliances,
+		GarbageKitchenWaste, GarbageLandfill, GarbagePetBottles, GarbageRecyclablePlastics, GarbageWastePaper)
+}
+
 // DayOfWeek is the collection day.
 type DayOfWeek string
 
@@ -46,62 +48,36 @@ const (
 	Sunday    DayOfWeek = "SUNDAY"
 )
 
-var (
-	garbageTypes = enum[GarbageType]{GarbageBottles, GarbageBulky, GarbageBurnable, GarbageCans, GarbageClothing,
-		GarbageCompostable, GarbageCrushable, GarbageGardenWaste, GarbageGlass, GarbageHazardous, GarbageHomeAppliances,
-		GarbageKitchenWaste, GarbageLandfill, GarbagePetBottles, GarbageRecyclablePlastics, GarbageWastePaper}
-	daysOfWeek = enum[DayOfWeek]{Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday}
-)
-
-// MaxGarbageTypes is the most garbage types one source (Jovo) allows in an
-// alert. Amazon does not confirm it, so more is only a warning.
-const MaxGarbageTypes = 5
+// enum says days with a capital, as names.
+func (DayOfWeek) enum() enumSet {
+	days := enumOf(Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday)
+	days.proper = true
+	return days
+}
 
 // TrashCollectionAlertActivated is the payload of
 // AMAZON.TrashCollectionAlert.Activated. Every field is required.
 type TrashCollectionAlertActivated struct {
-	Alert TrashCollectionAlert `json:"alert"`
+	Alert TrashCollectionAlert `json:"alert" schema:"required"`
 }
 
 // TrashCollectionAlert is what is collected on which day.
 type TrashCollectionAlert struct {
-	// GarbageTypes lists at least one type.
-	GarbageTypes        []GarbageType `json:"garbageTypes"`
-	CollectionDayOfWeek DayOfWeek     `json:"collectionDayOfWeek"`
+	// GarbageTypes lists at least one type. One source (Jovo) allows at
+	// most five; Amazon does not confirm it, so more is only a warning.
+	GarbageTypes        []GarbageType `json:"garbageTypes" schema:"required,most=5"`
+	CollectionDayOfWeek DayOfWeek     `json:"collectionDayOfWeek" schema:"required"`
 }
 
 // EventName returns SchemaTrashCollection.
 func (TrashCollectionAlertActivated) EventName() string { return SchemaTrashCollection }
 
-func (p TrashCollectionAlertActivated) speak(func(string) string) string {
-	kinds := make([]string, len(p.Alert.GarbageTypes))
-	for i, g := range p.Alert.GarbageTypes {
-		kinds[i] = words(g)
-	}
-	day := words(p.Alert.CollectionDayOfWeek)
-	if day != "" {
-		day = strings.ToUpper(day[:1]) + day[1:]
-	}
-	return fmt.Sprintf("The coming %s is %s garbage collection day.", day, and(kinds))
-}
-
-var trashCollectionSchema = schemaDef{
-	SchemaInfo: SchemaInfo{
-		Name:     SchemaTrashCollection,
-		Template: "The coming <collectionDayOfWeek> is <garbageTypes> garbage collection day.",
-		Example: func(time.Time) (Schema, map[string]string) {
-			return TrashCollectionAlertActivated{TrashCollectionAlert{
-				GarbageTypes:        []GarbageType{GarbageCompostable, GarbageRecyclablePlastics},
-				CollectionDayOfWeek: Tuesday,
-			}}, nil
-		},
+var trashCollectionSchema = declare[TrashCollectionAlertActivated](SchemaInfo{
+	Template: "The coming <alert.collectionDayOfWeek> is <alert.garbageTypes> garbage collection day.",
+	Example: func(time.Time) (Schema, map[string]string) {
+		return TrashCollectionAlertActivated{TrashCollectionAlert{
+			GarbageTypes:        []GarbageType{GarbageCompostable, GarbageRecyclablePlastics},
+			CollectionDayOfWeek: Tuesday,
+		}}, nil
 	},
-	check: func(p node) {
-		a := p.object("alert", true)
-		if n := a.enumList("garbageTypes", true, garbageTypes); n > MaxGarbageTypes {
-			a.f.warnings = append(a.f.warnings, fmt.Sprintf("%s: %d garbage types; one source allows at most %d", a.at("garbageTypes"), n, MaxGarbageTypes))
-		}
-		a.enum("collectionDayOfWeek", true, daysOfWeek)
-	},
-	decode: func() speaker { return new(TrashCollectionAlertActivated) },
-}
+})

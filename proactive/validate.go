@@ -24,7 +24,7 @@ const PlaceholderPrefix = "localizedattribute:"
 const MaxRequestBytes = 1 << 20
 
 // Rules are the validation rules of a create request. The zero value is
-// not useful; start from DefaultRules. The client, the CLI and the
+// not useful; start from DefaultRules(). The client, the CLI and the
 // emulator all validate with the same Rules.
 type Rules struct {
 	// MinExpiry and MaxExpiry bound ExpiryTime - Timestamp.
@@ -35,7 +35,7 @@ type Rules struct {
 	// Amazon's own samples use hyphens and UUIDs are accepted in practice.
 	StrictReferenceID bool
 	// Locales are the locales a localizedAttributes entry may name,
-	// spelled exactly so. Nil means SupportedLocales.
+	// spelled exactly so. Nil means SupportedLocales().
 	Locales []string
 	// AnyLocale also accepts any locale shaped like Alexa's, a language
 	// and a region such as "nl-BE": for a locale Alexa added after this
@@ -51,21 +51,28 @@ type Rules struct {
 	MaxBodyBytes int
 }
 
-// DefaultRules are the documented rules, read leniently where the
-// documentation is unsure.
-var DefaultRules = Rules{MinExpiry: 5 * time.Minute, MaxExpiry: 24 * time.Hour}
+// DefaultRules returns the documented rules, read leniently where the
+// documentation is unsure: an expiry 5 minutes to 24 hours after the
+// timestamp, the locales of SupportedLocales, any referenceId of 1-100
+// characters. Each call returns a fresh value, so changing one (say,
+// StrictReferenceID) changes nobody else's.
+func DefaultRules() Rules { return Rules{MinExpiry: 5 * time.Minute, MaxExpiry: 24 * time.Hour} }
 
-// SupportedLocales are the locales Alexa supports, as Amazon lists them in
+// supportedLocales are the locales Alexa supports, as Amazon lists them in
 // "Develop Skills in Multiple Languages"
 // (https://developer.amazon.com/en-US/docs/alexa/custom-skills/develop-skills-in-multiple-languages.html).
-// The list grows: Rules.Locales and Rules.AnyLocale admit others.
-var SupportedLocales = []string{
+var supportedLocales = []string{
 	"ar-SA", "de-DE", "en-AU", "en-CA", "en-GB", "en-IN", "en-US", "es-ES", "es-MX",
 	"es-US", "fr-CA", "fr-FR", "hi-IN", "it-IT", "ja-JP", "nl-NL", "pt-BR",
 }
 
-// Validate checks r against DefaultRules.
-func (r *Request) Validate() error { return DefaultRules.Validate(r) }
+// SupportedLocales returns a copy of the locales Alexa supports, as Amazon
+// lists them in "Develop Skills in Multiple Languages". The list grows:
+// Rules.Locales and Rules.AnyLocale admit others.
+func SupportedLocales() []string { return slices.Clone(supportedLocales) }
+
+// Validate checks r against DefaultRules().
+func (r *Request) Validate() error { return DefaultRules().Validate(r) }
 
 // Validate checks r and returns an *alexa.ValidationError listing every
 // violation, or nil.
@@ -119,7 +126,7 @@ func (rules Rules) Check(r *Request) []alexa.Violation {
 	if r.Event.Name == "" && !decodeFailed["event.name"] {
 		vs.Add("event.name", "is required: a schema name such as AMAZON.WeatherAlert.Activated", nil)
 	}
-	payload, err := r.PayloadJSON()
+	payload, err := r.payloadJSON()
 	var tree any
 	switch {
 	case err != nil:
@@ -147,7 +154,7 @@ func (rules Rules) Check(r *Request) []alexa.Violation {
 			vs.Add(field, rule, value)
 		}
 	}
-	keys := Placeholders(tree)
+	keys := placeholders(tree)
 	if len(keys) > 0 && len(r.LocalizedAttributes) == 0 {
 		vs.Add("localizedAttributes", "must have an entry per locale: the payload uses "+PlaceholderPrefix+strings.Join(keys, ", "+PlaceholderPrefix), nil)
 	}
@@ -221,7 +228,7 @@ func (rules Rules) oversize(r *Request, payloadBytes int) (int, bool) {
 func (rules Rules) localeRule(locale string) string {
 	locales := rules.Locales
 	if locales == nil {
-		locales = SupportedLocales
+		locales = supportedLocales
 	}
 	if slices.Contains(locales, locale) {
 		return ""
@@ -257,9 +264,9 @@ func localeShape(s string) bool {
 	return false
 }
 
-// Placeholders returns the sorted KEYs of every localizedattribute:KEY
+// placeholders returns the sorted KEYs of every localizedattribute:KEY
 // string in a decoded JSON payload.
-func Placeholders(payload any) []string {
+func placeholders(payload any) []string {
 	seen := map[string]bool{}
 	var walk func(any)
 	walk = func(v any) {

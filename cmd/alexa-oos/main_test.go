@@ -716,7 +716,7 @@ func TestValidate(t *testing.T) {
 		}
 		req.Fill(time.Now(), "r1")
 		want := []string{weatherFixture + ": ok"}
-		for _, v := range proactive.DefaultRules.Check(&req) {
+		for _, v := range proactive.DefaultRules().Check(&req) {
 			want = append(want, invalidFixture+": "+v.String())
 		}
 		if len(want) != 4 || !strings.HasSuffix(want[3], `relevantAudience.type: must be Unicast or Multicast (got "Broadcast")`) {

@@ -18,7 +18,7 @@ import (
 // rules are the validation rules of the proactive commands: the
 // library's, on the command's clock, with --any-locale.
 func (a *app) rules() proactive.Rules {
-	r := proactive.DefaultRules
+	r := proactive.DefaultRules()
 	r.Now = a.now
 	r.AnyLocale = a.anyLocale
 	return r
@@ -37,7 +37,7 @@ A file may leave out timestamp, expiryTime and referenceId: send fills them
 already past is refused.
 
 Locales must be ones Alexa supports:
-  ` + strings.Join(proactive.SupportedLocales, " ") + `
+  ` + strings.Join(proactive.SupportedLocales(), " ") + `
 --any-locale also accepts any other language-REGION locale, for one Alexa
 added after this release.
 
@@ -61,8 +61,8 @@ func decodeRequest(name string, data []byte) (*proactive.Request, error) {
 	}
 	var top map[string]json.RawMessage
 	json.Unmarshal(data, &top)
-	if !slices.ContainsFunc(proactive.RequestFields, func(k string) bool { _, ok := top[k]; return ok }) {
-		return nil, invalidFile(name, "not a Proactive Events request: it has none of the fields %s (skill message data goes to \"message send --data-file\")", strings.Join(proactive.RequestFields, ", "))
+	if !slices.ContainsFunc(proactive.RequestFields(), func(k string) bool { _, ok := top[k]; return ok }) {
+		return nil, invalidFile(name, "not a Proactive Events request: it has none of the fields %s (skill message data goes to \"message send --data-file\")", strings.Join(proactive.RequestFields(), ", "))
 	}
 	return &req, nil
 }
