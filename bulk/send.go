@@ -345,36 +345,33 @@ func (g *gatedClient) Do(req *http.Request) (*http.Response, error) {
 	// item ends with a known outcome rather than cut off once sent. Only
 	// the caller's own context ends it early; further attempts and waits
 	// still stop with the job.
-	actx, cancel := context.WithCancelCause(context.WithoutCancel(req.Context()))
-	unhook := context.AfterFunc(g.e.parent, func() { cancel(context.Cause(g.e.parent)) })
-	release := func() {
-		unhook()
-		cancel(nil)
-	}
-	resp, err := g.next.Do(req.WithContext(actx))
-	if err != nil {
-		release()
-		return resp, err
-	}
-	if resp.StatusCode == http.StatusTooManyRequests {
+	resp, err := g.next.Do(req.WithContext(&attemptContext{Context: g.e.parent, values: context.WithoutCancel(req.Context())}))
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		g.e.throttled.Add(1)
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
-	return resp, nil
+	return resp, err
 }
 
-// releasingBody runs release once the body is closed: the attempt's
-// context lives until then, as reading the body needs it.
-type releasingBody struct {
-	io.ReadCloser
-	release func()
-	once    sync.Once
+// attemptContext is the context of an HTTP attempt: the job's caller's
+// context (its end, deadline and cause), with the values of the
+// request's context (such as its httptrace). Unlike a context derived
+// from both, it costs no goroutine, timer or registration per attempt.
+type attemptContext struct {
+	context.Context // the caller's context
+	// values is the request's context without its cancellation, which
+	// would end the attempt with the job.
+	values context.Context
 }
 
-func (b *releasingBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
-	return err
+// Value looks key up in the request's context, then in the caller's: the
+// only value the first hides is the cancellation, which is the caller's,
+// so that contexts derived from this one are tied to the caller's
+// directly.
+func (c *attemptContext) Value(key any) any {
+	if v := c.values.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
 }
 
 // failed returns res as Failed with err and its attempt count: Unknown
@@ -449,6 +446,11 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 		readDone <- readResult{complete, err}
 	}()
 	wg.Wait()
+	var syncErr error
+	if j := e.opts.Journal; j != nil {
+		// Every record of the job is durable when it returns.
+		syncErr = j.Sync()
+	}
 	var rr readResult
 	select {
 	case rr = <-readDone:
@@ -470,6 +472,8 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 		return &sum, context.Cause(ctx)
 	case readErr != nil:
 		return &sum, readErr
+	case syncErr != nil:
+		return &sum, syncErr
 	}
 	sum.Complete = complete
 	return &sum, nil
@@ -523,9 +527,10 @@ type item struct {
 	throttled time.Duration
 }
 
-// worker sends the lines it takes, one at a time. An item counts as done,
-// and the worker takes the next, only once its journal record is durable.
-// Once the job stops, lines not yet taken are left unsent for a rerun.
+// worker sends the lines it takes, one at a time. A delivered item is
+// recorded in the journal (durable within the sync interval, and all of
+// them when the job ends). Once the job stops, lines not yet taken are
+// left unsent for a rerun.
 func (e *engine) worker(ctx context.Context, stop context.CancelCauseFunc, lines <-chan item) {
 	for {
 		var it item
