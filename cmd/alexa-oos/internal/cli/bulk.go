@@ -42,11 +42,13 @@ on. --failures FILE receives each of them as one JSON line
 fed back: jq -c .input FILE > retry.jsonl.
 
 --journal FILE makes a job resumable: every item the API acknowledged is
-recorded durably, by its content. Run the command again after a crash, a
+recorded durably, by its content (records are fsynced together every 10 ms,
+and all of them when the job ends). Run the command again after a crash, a
 kill -9 or Ctrl-C, with the same journal, and only what was not acknowledged
-is sent, even if the input was edited, reordered or replaced in between (at
-most --concurrency items in flight at the kill can go twice; proactive
-events keep their referenceId, so Alexa refuses the second copy). The
+is sent, even if the input was edited, reordered or replaced in between (the
+items in flight at a kill -9, at most --concurrency, and those acknowledged
+in its last 10 ms can go twice; proactive events keep their referenceId, so
+Alexa refuses the second copy). The
 failures file, fed back with the same journal, sends exactly the items that
 were not delivered. A journal belongs to one kind of job (and stage), and
 to one job at a time: another kind, or a second job while the first runs,
