@@ -41,6 +41,46 @@ type MessageLine struct {
 // *alexa.ValidationError listing every problem (the userId is returned
 // when it could be read, to report with the error).
 func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) {
+	userID, e, err := parseMessage(data)
+	if err != nil {
+		return userID, nil, err
+	}
+	return userID, &messaging.Message{Data: e.Data, ExpiresAfterSeconds: e.ExpiresAfterSeconds}, nil
+}
+
+// parseMessage is ParseMessage returning the message encoded, ready for
+// messaging.Client.SendEncoded. A good line, the common case, is decoded
+// once and its data compacted once; a bad one is decoded again field by
+// field, to name every problem.
+func parseMessage(data []byte) (string, *messaging.Encoded, error) {
+	var w struct {
+		UserID              string          `json:"userId"`
+		Data                json.RawMessage `json:"data"`
+		ExpiresAfterSeconds json.RawMessage `json:"expiresAfterSeconds"`
+	}
+	if json.Unmarshal(data, &w) == nil {
+		m := messaging.Message{}
+		if len(w.Data) > 0 {
+			m.Data = w.Data
+		}
+		ok := true
+		if e := w.ExpiresAfterSeconds; len(e) > 0 && string(e) != "null" {
+			n, err := strconv.Atoi(string(e))
+			ok = err == nil && n != 0
+			m.ExpiresAfterSeconds = n
+		}
+		if ok {
+			if enc, err := messaging.Encode(w.UserID, &m); err == nil {
+				return w.UserID, enc, nil
+			}
+		}
+	}
+	return parseMessageFields(data)
+}
+
+// parseMessageFields reads a line field by field, so that every problem
+// is named at once.
+func parseMessageFields(data []byte) (userID string, enc *messaging.Encoded, err error) {
 	var w struct {
 		UserID              json.RawMessage `json:"userId"`
 		Data                json.RawMessage `json:"data"`
@@ -55,7 +95,7 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 			vs.Add("userId", "must be a string", string(w.UserID))
 		}
 	}
-	m = &messaging.Message{}
+	m := &messaging.Message{}
 	if len(w.Data) > 0 {
 		m.Data = w.Data
 	}
@@ -72,7 +112,7 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 			m.ExpiresAfterSeconds = n
 		}
 	}
-	enc, err := messaging.Encode(userID, m)
+	enc, err = messaging.Encode(userID, m)
 	if err != nil {
 		var ve *alexa.ValidationError
 		if !errors.As(err, &ve) {
@@ -88,9 +128,7 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 	if err := vs.Err("messaging.Send"); err != nil {
 		return userID, nil, err
 	}
-	m.Data = enc.Data
-	m.ExpiresAfterSeconds = enc.ExpiresAfterSeconds
-	return userID, m, nil
+	return userID, enc, nil
 }
 
 func hasField(vs alexa.Violations, field string) bool {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/jsonin"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
@@ -141,13 +142,13 @@ func SendMessages(ctx context.Context, cfg alexa.Config, input io.Reader, opts O
 	e.process = func(ctx context.Context, it *item) Result {
 		l := it.Line
 		res := Result{Line: l.N, Input: l.Data}
-		userID, m, err := ParseMessage(l.Data)
+		userID, m, err := parseMessage(l.Data)
 		res.UserID = userID
 		if err != nil {
 			res.Status, res.Err = Invalid, err
 			return res
 		}
-		out, err := client.Send(ctx, userID, m)
+		out, err := client.SendEncoded(ctx, userID, m)
 		if err != nil {
 			return e.failed(res, err)
 		}
@@ -494,6 +495,12 @@ func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input i
 		}
 		if l.Err != nil {
 			e.report(stop, Result{Line: l.N, Status: Invalid, Err: alexa.Violations{{Field: "line", Rule: l.Err.Error()}}.Err("bulk")})
+			continue
+		}
+		if err := jsonin.CheckUTF8(l.Data, 0); err != nil {
+			// encoding/json would replace the bad bytes and send text
+			// nobody wrote, such as another userId.
+			e.report(stop, Result{Line: l.N, Status: Invalid, Input: l.Data, Err: alexa.Violations{{Field: "line", Rule: err.Error()}}.Err("bulk")})
 			continue
 		}
 		it := item{Line: l}

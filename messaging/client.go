@@ -21,6 +21,8 @@ const EndpointFE = "https://api.fe.amazon.com"
 type Client struct {
 	caller     *alexa.Caller
 	atMostOnce bool
+	codec      alexa.Codec
+	json       bool // the codec is JSON: bodies are built without it
 }
 
 // Option changes a Client.
@@ -40,6 +42,8 @@ func AtMostOnce() Option { return func(c *Client) { c.atMostOnce = true } }
 // changes that.
 func NewClient(cfg alexa.Config, opts ...Option) *Client {
 	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg))}
+	c.codec = c.caller.Config().Codec
+	_, c.json = c.codec.(alexa.JSONCodec)
 	for _, o := range opts {
 		o(c)
 	}
@@ -71,11 +75,34 @@ func (c *Client) Send(ctx context.Context, userID string, m *Message) (*Result, 
 	if err != nil {
 		return nil, err
 	}
+	return c.send(ctx, userID, e)
+}
+
+// SendEncoded sends e, as Encode returned it for userID, without checking
+// it again (but for the userId): for senders that validate messages ahead
+// of sending, such as a bulk job, so that each is checked and encoded
+// once. An Encoded built otherwise is sent as it is, and Alexa refuses
+// one that breaks its rules. Errors are as Send's.
+func (c *Client) SendEncoded(ctx context.Context, userID string, e *Encoded) (*Result, error) {
+	var vs alexa.Violations
+	addUserID(&vs, userID)
+	if e == nil {
+		vs.Add("message", "is required: an Encoded from messaging.Encode", nil)
+	}
+	if err := vs.Err("messaging.Send"); err != nil {
+		return nil, err
+	}
+	return c.send(ctx, userID, e)
+}
+
+// send sends a checked message.
+func (c *Client) send(ctx context.Context, userID string, e *Encoded) (*Result, error) {
 	var body []byte
-	if _, isJSON := c.caller.Config().Codec.(alexa.JSONCodec); isJSON {
+	var err error
+	if c.json {
 		// The data is already compact JSON: no second encoding pass.
 		body = e.AppendJSON(make([]byte, 0, len(e.Data)+48))
-	} else if body, err = c.caller.Config().Codec.Marshal(e); err != nil {
+	} else if body, err = c.codec.Marshal(e); err != nil {
 		return nil, err
 	}
 	resp, err := c.caller.Do(ctx, &alexa.Request{Op: "messaging.Send", Method: http.MethodPost, Path: Path(userID), Scope: Scope, Body: body, AtMostOnce: c.atMostOnce})

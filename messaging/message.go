@@ -70,10 +70,7 @@ type Encoded struct {
 // must pass alexa.CheckUserID.
 func Encode(userID string, m *Message) (*Encoded, error) {
 	var vs alexa.Violations
-	if userID == "" {
-		vs.Add("userId", "is required: the userId the skill sees in its requests", nil)
-	}
-	vs.AddUserID("userId", userID)
+	addUserID(&vs, userID)
 	if m == nil {
 		m = &Message{}
 	}
@@ -98,6 +95,14 @@ func Encode(userID string, m *Message) (*Encoded, error) {
 	}
 	e.Data = data
 	return e, nil
+}
+
+// addUserID records what is wrong with a message's userId, if anything.
+func addUserID(vs *alexa.Violations, userID string) {
+	if userID == "" {
+		vs.Add("userId", "is required: the userId the skill sees in its requests", nil)
+	}
+	vs.AddUserID("userId", userID)
 }
 
 var emptyObject = json.RawMessage("{}")
