@@ -12,6 +12,8 @@ import (
 	neturl "net/url"
 	"sync/atomic"
 	"time"
+
+	"github.com/alexa-oos/alexa/internal/ctxshare"
 )
 
 // Caller is the one call path every API client shares: it attaches the
@@ -25,6 +27,10 @@ type Caller struct {
 	// replace them but never writes into them.
 	ua, accept, contentType []string
 	auth                    atomic.Pointer[authHeader] // of the last token used
+	// deadlines bound calls made with a context that never ends by the
+	// HTTP client's Timeout, shared rather than one per call; nil when
+	// the client is not an *http.Client with a Timeout.
+	deadlines *ctxshare.Deadlines
 }
 
 // authHeader is the Authorization header value of a token.
@@ -51,7 +57,11 @@ func NewCaller(cfg Config) *Caller {
 	if cfg.Tokens == nil {
 		panic("alexa: NewCaller needs Config.Tokens")
 	}
-	return &Caller{cfg: cfg, http: NoRedirects(cfg.HTTPClient), ua: []string{cfg.UserAgent()}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	c := &Caller{cfg: cfg, http: NoRedirects(cfg.HTTPClient), ua: []string{cfg.UserAgent()}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	if hc, ok := cfg.HTTPClient.(*http.Client); ok && hc.Timeout > 0 {
+		c.deadlines = ctxshare.New(context.Background(), hc.Timeout)
+	}
+	return c
 }
 
 // Config returns the configuration the Caller uses, defaults applied.
@@ -166,6 +176,12 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	var body io.Reader
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
+	}
+	if c.deadlines != nil && ctx.Done() == nil {
+		// A context that never ends: the client's Timeout bounds the
+		// call, through a deadline shared with the calls starting about
+		// now (net/http adds none of its own then).
+		ctx = ctxshare.Join(c.deadlines.Context(time.Now()), ctx)
 	}
 	// Whether the request was written in full tells a failure the server
 	// never saw from one whose outcome is unknown.

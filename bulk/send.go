@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/ctxshare"
 	"github.com/alexa-oos/alexa/internal/jsonin"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
@@ -220,7 +221,11 @@ type engine struct {
 	opts    Options
 	cfg     alexa.Config
 	process func(context.Context, *item) Result
-	parent  context.Context // the caller's context of the running job
+	parent  context.Context  // the caller's context of the running job
+	http    alexa.HTTPClient // the configured client, under the gate
+	// deadlines bound attempts by the client's Timeout, when it is an
+	// *http.Client with one.
+	deadlines *ctxshare.Deadlines
 
 	limiter     *rate.Limiter
 	maxThrottle time.Duration // Options.MaxThrottleWait, default applied
@@ -260,6 +265,7 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 	// limits are not the API's, and a token fetch must not wait behind
 	// the calls that need it.
 	cfg = lwa.Configure(cfg)
+	e.http = cfg.HTTPClient
 	cfg.HTTPClient = &gatedClient{next: cfg.HTTPClient, e: e}
 	policy := *cfg.Retry
 	prev := policy.OnRetry
@@ -346,33 +352,19 @@ func (g *gatedClient) Do(req *http.Request) (*http.Response, error) {
 	// item ends with a known outcome rather than cut off once sent. Only
 	// the caller's own context ends it early; further attempts and waits
 	// still stop with the job.
-	resp, err := g.next.Do(req.WithContext(&attemptContext{Context: g.e.parent, values: context.WithoutCancel(req.Context())}))
+	// The attempt's context has the request's values (its trace) and
+	// ends with the caller's context, or at the HTTP client's Timeout,
+	// through a deadline shared with the attempts starting about now:
+	// no goroutine, timer or registration of its own.
+	end := g.e.parent
+	if g.e.deadlines != nil {
+		end = g.e.deadlines.Context(time.Now())
+	}
+	resp, err := g.next.Do(req.WithContext(ctxshare.Join(end, req.Context())))
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		g.e.throttled.Add(1)
 	}
 	return resp, err
-}
-
-// attemptContext is the context of an HTTP attempt: the job's caller's
-// context (its end, deadline and cause), with the values of the
-// request's context (such as its httptrace). Unlike a context derived
-// from both, it costs no goroutine, timer or registration per attempt.
-type attemptContext struct {
-	context.Context // the caller's context
-	// values is the request's context without its cancellation, which
-	// would end the attempt with the job.
-	values context.Context
-}
-
-// Value looks key up in the request's context, then in the caller's: the
-// only value the first hides is the cancellation, which is the caller's,
-// so that contexts derived from this one are tied to the caller's
-// directly.
-func (c *attemptContext) Value(key any) any {
-	if v := c.values.Value(key); v != nil {
-		return v
-	}
-	return c.Context.Value(key)
 }
 
 // failed returns res as Failed with err and its attempt count: Unknown
@@ -426,6 +418,10 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 		defer j.end()
 	}
 	e.parent = parent
+	if hc, ok := e.http.(*http.Client); ok && hc.Timeout > 0 {
+		e.deadlines = ctxshare.New(parent, hc.Timeout)
+		defer e.deadlines.Stop()
+	}
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
 

@@ -122,6 +122,7 @@ type app struct {
 	verbose          bool
 	output           string
 	anyLocale        bool // proactive --any-locale
+	http2            bool
 
 	flags  *pflag.FlagSet // the root's persistent flags, to tell set from default
 	logger *slog.Logger
@@ -219,6 +220,7 @@ func (a *app) rootCommand() *cobra.Command {
 	f.DurationVar(&a.timeout, "timeout", DefaultTimeout, "deadline of the whole command, retries included (0: no deadline)")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log requests to stderr (never secrets or tokens)")
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	f.BoolVar(&a.http2, "http2", false, "speak HTTP/2 to Alexa and LWA instead of HTTP/1.1 (slower in bulk; see docs/performance.md)")
 	a.flags = f
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usagef("%v", err)

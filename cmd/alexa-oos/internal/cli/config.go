@@ -116,6 +116,9 @@ func (a *app) resolve(needRefresh bool) (*target, error) {
 		return nil, err
 	}
 	cfg := alexa.Config{Credentials: creds, Endpoint: endpoint, TokenURL: tokenURL, Logger: a.logger}
+	if a.http2 {
+		cfg.HTTPClient = alexa.NewHTTPClient(alexa.HTTPOptions{HTTP2: true})
+	}
 	if creds == (alexa.Credentials{}) && endpoint == "" && tokenURL == "" {
 		return &target{cfg: cfg, embedded: true}, nil
 	}
