@@ -49,31 +49,12 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 }
 
 // parseMessage is ParseMessage returning the message encoded, ready for
-// messaging.Client.SendEncoded. A good line, the common case, is decoded
-// once and its data compacted once; a bad one is decoded again field by
-// field, to name every problem.
+// messaging.Client.SendEncoded. A line of the usual shape is read in one
+// pass (scanMessage); any other is decoded field by field, to name every
+// problem.
 func parseMessage(data []byte) (string, *messaging.Encoded, error) {
-	var w struct {
-		UserID              string          `json:"userId"`
-		Data                json.RawMessage `json:"data"`
-		ExpiresAfterSeconds json.RawMessage `json:"expiresAfterSeconds"`
-	}
-	if json.Unmarshal(data, &w) == nil {
-		m := messaging.Message{}
-		if len(w.Data) > 0 {
-			m.Data = w.Data
-		}
-		ok := true
-		if e := w.ExpiresAfterSeconds; len(e) > 0 && string(e) != "null" {
-			n, err := strconv.Atoi(string(e))
-			ok = err == nil && n != 0
-			m.ExpiresAfterSeconds = n
-		}
-		if ok {
-			if enc, err := messaging.Encode(w.UserID, &m); err == nil {
-				return w.UserID, enc, nil
-			}
-		}
+	if user, e, ok := scanMessage(data); ok {
+		return user, e, nil
 	}
 	return parseMessageFields(data)
 }

@@ -61,8 +61,9 @@ counted "possibly duplicated" if the retry is accepted. --at-most-once sends
 such a message only once and reports its outcome as unknown instead (in the
 failures file, not journaled).
 
-Progress goes to stderr: a progress bar on a terminal (done, rate, failures,
-ETA when --input is a file), else a line every 5 seconds (set
+Progress goes to stderr: a progress bar on a terminal (done, rate, failures;
+with --input FILE, the share of the file read and the ETA), else a line
+every 5 seconds (set
 ` + EnvProgressInterval + ` to a duration to change that). The summary goes
 to stdout: sent, already delivered (409), skipped (already in the journal),
 failed by reason, invalid, outcome unknown, possibly duplicated, retried,
@@ -188,12 +189,12 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		return err
 	}
 
-	// The input, and whether it is a regular file whose items can be
-	// counted for the ETA.
+	// The input, and the size of a regular file, for the progress and
+	// ETA: the bytes read say how far the job is, without a pass over
+	// the file to count its items first.
 	var (
-		input   io.Reader
-		file    *os.File
-		counted bool
+		input io.Reader
+		size  int64
 	)
 	if bf.input == "-" {
 		input = a.env.Stdin
@@ -210,7 +211,10 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		if fi.IsDir() {
 			return usagef("--input: %s is a directory", bf.input)
 		}
-		input, file, counted = f, f, fi.Mode().IsRegular()
+		input = f
+		if fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
 	}
 	if err := distinctFiles(bf); err != nil {
 		return err
@@ -241,24 +245,15 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		failures = bulk.NewFailureWriter(f)
 	}
 
-	var total int64
-	if counted {
-		if total, err = countItems(file); err != nil {
-			return usagef("--input: %v", err)
-		}
-		if _, err := file.Seek(0, io.SeekStart); err != nil {
-			return usagef("--input: %v", err)
-		}
-	}
-
 	a.connectWith(t, "sending to the built-in emulator at %s", alexatest.Options{DiscardRecords: true})
 	defer t.close()
 	if journal != nil && journal.Resumed() {
 		fmt.Fprintf(a.env.Stderr, "alexa-oos: resumed: %d already delivered (journal %s)\n", journal.Loaded(), bf.journal)
 	}
 
-	prog := a.startProgress(total, interval)
+	prog := a.startProgress(size, interval)
 	defer prog.close()
+	input = prog.reading(input)
 	maxThrottle := bf.maxThrottle
 	if maxThrottle == 0 {
 		maxThrottle = -1 // the option's zero is its default; the flag's is "never pause"
