@@ -23,15 +23,21 @@ type Deadlines struct {
 	parent  context.Context
 	d, slot time.Duration
 	cur     atomic.Pointer[slot]
+	next    atomic.Uint32
 
 	mu      sync.Mutex
 	cancels []context.CancelFunc // of the contexts that may still be in use
 }
 
 type slot struct {
-	ctx   context.Context
-	until time.Time // the context is handed out until then
+	// ctxs end at the same time; calls take them in turn, so that
+	// concurrent calls do not all wait for the lock of one.
+	ctxs  [shards]context.Context
+	until time.Time // the contexts are handed out until then
 }
+
+// shards is how many contexts a slot has.
+const shards = 8
 
 // New returns Deadlines of d, which must be positive, whose contexts end
 // with parent too.
@@ -42,22 +48,27 @@ func New(parent context.Context, d time.Duration) *Deadlines {
 // Context returns a context ending between d minus d/32 and d after now.
 func (s *Deadlines) Context(now time.Time) context.Context {
 	if c := s.cur.Load(); c != nil && now.Before(c.until) {
-		return c.ctx
+		return c.ctxs[s.next.Add(1)%shards]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.cur.Load(); c != nil && now.Before(c.until) {
-		return c.ctx
+		return c.ctxs[s.next.Add(1)%shards]
 	}
-	ctx, cancel := context.WithDeadline(s.parent, now.Add(s.d))
-	// A context is handed out for a slot, then used for up to d: those
+	// Contexts are handed out for a slot, then used for up to d: those
 	// of the last d are kept, to cancel at Stop; older ones have ended.
-	if keep := int(s.d/s.slot) + 2; len(s.cancels) >= keep {
-		s.cancels = append(s.cancels[:0], s.cancels[len(s.cancels)-keep+1:]...)
+	if keep := (int(s.d/s.slot) + 2) * shards; len(s.cancels) >= keep {
+		s.cancels = append(s.cancels[:0], s.cancels[len(s.cancels)-keep+shards:]...)
 	}
-	s.cancels = append(s.cancels, cancel)
-	s.cur.Store(&slot{ctx: ctx, until: now.Add(s.slot)})
-	return ctx
+	c := &slot{until: now.Add(s.slot)}
+	deadline := now.Add(s.d)
+	for i := range c.ctxs {
+		ctx, cancel := context.WithDeadline(s.parent, deadline)
+		c.ctxs[i] = ctx
+		s.cancels = append(s.cancels, cancel)
+	}
+	s.cur.Store(c)
+	return c.ctxs[0]
 }
 
 // Stop ends every context handed out, once the calls using them are done,
