@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"runtime"
 	"testing"
@@ -25,16 +26,22 @@ var benchBody = []byte(`{"data":` + string(benchData) + `,"expiresAfterSeconds":
 // offering h2 and http/1.1, the SDK with its default client, to the
 // distinct ~220-byte userId benchtls.UserID(i).
 func benchSenders(b *testing.B, srv *benchtls.Server) (sdk, raw benchtls.Variant) {
+	return senders(b, srv.URL, srv.TLSConfig())
+}
+
+// senders returns benchSenders' senders for the server at url, trusted
+// by tc.
+func senders(b *testing.B, url string, tc *tls.Config) (sdk, raw benchtls.Variant) {
 	cfg := alexa.Config{
 		Credentials: alexa.Credentials{ClientID: "amzn1.application-oa2-client.bench", ClientSecret: "bench-secret"},
-		Endpoint:    srv.URL,
-		TokenURL:    srv.URL + benchtls.TokenPath,
-		HTTPClient:  alexa.NewHTTPClient(alexa.HTTPOptions{TLSConfig: srv.TLSConfig()}),
+		Endpoint:    url,
+		TokenURL:    url + benchtls.TokenPath,
+		HTTPClient:  alexa.NewHTTPClient(alexa.HTTPOptions{TLSConfig: tc}),
 	}
 	client := messaging.NewClient(cfg)
-	hc := benchtls.Client(srv.TLSConfig(), benchtls.HTTP1)
+	hc := benchtls.Client(tc, benchtls.HTTP1)
 	raw = benchtls.Variant{Name: "raw", Send: func(ctx context.Context, i int) error {
-		return benchtls.SendOne(ctx, hc, srv.URL, benchtls.Token, benchtls.UserID(i), benchBody)
+		return benchtls.SendOne(ctx, hc, url, benchtls.Token, benchtls.UserID(i), benchBody)
 	}}
 	sdk = benchtls.Variant{Name: "sdk", Send: func(ctx context.Context, i int) error {
 		_, err := client.Send(ctx, benchtls.UserID(i), &messaging.Message{Data: benchData})
@@ -89,6 +96,29 @@ func BenchmarkSendVsRaw(b *testing.B) {
 	srv := benchtls.Start(benchtls.Bare())
 	defer srv.Close()
 	sdk, raw := benchSenders(b, srv)
+	compareSenders(b, sdk, raw)
+}
+
+// BenchmarkSendVsRawProcess is BenchmarkSendVsRaw against the same server
+// in a process of its own (built from internal/benchtls/tlsserver), as a
+// real server is: the CPU time per message is the client's alone.
+func BenchmarkSendVsRawProcess(b *testing.B) {
+	dir := b.TempDir()
+	srv, err := benchtls.StartServerProcess("..", dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	tc, err := srv.TLSConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sdk, raw := senders(b, srv.URL, tc)
+	compareSenders(b, sdk, raw)
+}
+
+// compareSenders runs sdk and raw in turn and reports their figures.
+func compareSenders(b *testing.B, sdk, raw benchtls.Variant) {
 	var total [2]benchtls.Run
 	for b.Loop() {
 		runs, err := benchtls.Compare(context.Background(), sendRounds, sendBurst, []benchtls.Variant{raw, sdk})

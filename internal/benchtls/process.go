@@ -3,6 +3,8 @@ package benchtls
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,4 +97,28 @@ func (p *Process) CPU() time.Duration {
 func (p *Process) Close() error {
 	p.stdin.Close()
 	return p.cmd.Wait()
+}
+
+// TLSConfig returns a client TLS configuration trusting the server's
+// certificate.
+func (p *Process) TLSConfig() (*tls.Config, error) {
+	pem, err := os.ReadFile(p.CertFile)
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tlsserver: no certificate in %s", p.CertFile)
+	}
+	return &tls.Config{RootCAs: roots}, nil
+}
+
+// StartServerProcess builds the tlsserver command of the module at
+// moduleRoot into dir and starts it with args.
+func StartServerProcess(moduleRoot, dir string, args ...string) (*Process, error) {
+	bin, err := Build(moduleRoot, dir, "./internal/benchtls/tlsserver")
+	if err != nil {
+		return nil, err
+	}
+	return StartProcess(bin, dir, args...)
 }
