@@ -51,17 +51,10 @@ type HTTPOptions struct {
 	// connections, on both sides, and sends fewer requests per second at
 	// the concurrency of a bulk job (see docs/performance.md).
 	HTTP2 bool
-	// MaxIdleConnsPerHost is how many idle keep-alive connections to one
-	// host are kept for reuse. Default 128: more than the requests a
-	// client usually has in flight, so that each finds a connection.
-	MaxIdleConnsPerHost int
 	// TLSConfig, when set, configures TLS: such as RootCAs to trust a
 	// private certificate authority. Nil uses the system's roots.
 	TLSConfig *tls.Config
 }
-
-// DefaultMaxIdleConnsPerHost is HTTPOptions.MaxIdleConnsPerHost when 0.
-const DefaultMaxIdleConnsPerHost = 128
 
 // NewHTTPClient returns the default HTTP client: HTTP/1.1 over a pool of
 // keep-alive connections (HTTP/2 with HTTPOptions.HTTP2), timeouts on
@@ -83,10 +76,6 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 	var protos http.Protocols
 	protos.SetHTTP1(true)
 	protos.SetHTTP2(o.HTTP2)
-	idle := o.MaxIdleConnsPerHost
-	if idle <= 0 {
-		idle = DefaultMaxIdleConnsPerHost
-	}
 	var tc *tls.Config
 	if o.TLSConfig != nil {
 		tc = o.TLSConfig.Clone()
@@ -100,8 +89,10 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 		DialContext:           dialer.DialContext,
 		Protocols:             &protos,
 		TLSClientConfig:       tc,
-		MaxIdleConns:          max(256, 2*idle),
-		MaxIdleConnsPerHost:   idle,
+		// A keep-alive connection per request in flight, up to 128 at
+		// once; a request finding none idle takes the next one freed.
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
 		MaxConnsPerHost:       o.MaxConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   or(o.TLSHandshakeTimeout, 10*time.Second),
