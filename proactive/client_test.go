@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
@@ -298,7 +299,7 @@ func TestCreateStage(t *testing.T) {
 func TestCreateUnicastUserID(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
-	for _, user := range []string{"..", "amzn1.ask.account.A/../B", "amzn1\x00", "amzn1.\xff", strings.Repeat("u", alexa.MaxUserIDBytes+1)} {
+	for _, user := range []string{"..", "amzn1.ask.account.A/../B", "amzn1\x00", "amzn1.\xff", strings.Repeat("u", validate.MaxUserIDBytes+1)} {
 		req := weatherAlert("u")
 		req.RelevantAudience = proactive.ToUser(user)
 		_, err := c.Create(context.Background(), req, proactive.Development)

@@ -1,7 +1,6 @@
-// Package proactive is the client of the Alexa Proactive Events API: the
-// seed's ProactiveEventsServiceClient. It sends events (weather alerts,
-// order updates, messages, …) that Alexa turns into notifications for the
-// customers who subscribed to them.
+// Package proactive is the client of the Alexa Proactive Events API. It
+// sends events (weather alerts, order updates, messages, …) that Alexa
+// turns into notifications for the customers who subscribed to them.
 //
 // A [Request] is validated before anything is sent, and every problem is
 // reported at once in an *alexa.ValidationError. Times go out as RFC 3339
@@ -22,4 +21,8 @@
 //		LocalizedAttributes: []proactive.LocalizedAttribute{{"locale": "en-US", "source": "Foo"}},
 //		RelevantAudience:    proactive.ToAllSubscribers(),
 //	}, proactive.Development)
+//
+// Build the client once and keep it: it caches its access token. To share
+// the token with other clients, set cfg.Tokens = lwa.NewProvider(cfg)
+// before building them.
 package proactive

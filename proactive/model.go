@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // Stage selects the skill stage an event is sent to.
@@ -36,7 +36,7 @@ func (s Stage) Validate() error {
 	case "", Development, Live:
 		return nil
 	}
-	var vs alexa.Violations
+	var vs validate.Violations
 	vs.Add("stage", `must be proactive.Development or proactive.Live ("" means Development)`, string(s))
 	return vs.Err("proactive.Create")
 }
@@ -71,7 +71,7 @@ func ParseStage(s string) (Stage, error) {
 	return "", fmt.Errorf("stage: must be development or live (got %q)", s)
 }
 
-// AudienceType says who receives an event: the seed's RelevantAudienceType.
+// AudienceType says who receives an event: the relevantAudience type.
 type AudienceType string
 
 // The audience types, spelled as the API wants them.
@@ -80,7 +80,7 @@ const (
 	Multicast AudienceType = "Multicast"
 )
 
-// Audience is the relevantAudience of a request: the seed's RelevantAudience.
+// Audience is the relevantAudience of a request: who receives the event.
 type Audience struct {
 	Type AudienceType `json:"type"`
 	// Payload is {"user": userId} for Unicast and empty for Multicast.
@@ -118,7 +118,7 @@ func (a Audience) MarshalJSON() ([]byte, error) {
 	}{a.Type, p})
 }
 
-// Event is what happened: a schema name and its payload (the seed's Event).
+// Event is what happened: a schema name and its payload.
 type Event struct {
 	// Name is the schema name, such as "AMAZON.WeatherAlert.Activated".
 	Name string `json:"name"`
@@ -134,8 +134,7 @@ type LocalizedAttribute map[string]string
 // Locale returns the entry's locale.
 func (l LocalizedAttribute) Locale() string { return l["locale"] }
 
-// Request is a Proactive Events create request: the seed's
-// CreateProactiveEventRequest.
+// Request is a Proactive Events create request: the body of Create.
 type Request struct {
 	// Timestamp is when the event happened.
 	Timestamp time.Time

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/text"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // Schema is a typed event payload. Each payload type of the catalogue
@@ -197,7 +199,7 @@ func checkSchema(name string, payload any, locales []LocalizedAttribute) []alexa
 
 // findings collects the violations and warnings of one payload.
 type findings struct {
-	vs       alexa.Violations
+	vs       validate.Violations
 	warnings []string
 }
 
@@ -315,7 +317,7 @@ func (n node) text(key, placeholder string, required bool) {
 	case isPlaceholder && strings.TrimSpace(k) == "":
 		n.f.vs.Add(n.at(key), "must name a key: "+placeholder, s)
 	case !isPlaceholder:
-		n.f.warnings = append(n.f.warnings, fmt.Sprintf("%s: %s is a literal; the schema expects a placeholder such as %s, resolved per locale", n.at(key), alexa.ShowValue(s), placeholder))
+		n.f.warnings = append(n.f.warnings, fmt.Sprintf("%s: %s is a literal; the schema expects a placeholder such as %s, resolved per locale", n.at(key), text.ShowValue(s), placeholder))
 	}
 }
 
@@ -387,7 +389,7 @@ func (n node) time(key string, required bool) {
 	}
 }
 
-// jsonText is JSON that alexa.ShowValue prints unquoted.
+// jsonText is JSON that text.ShowValue prints unquoted.
 type jsonText string
 
 // shown renders objects and arrays of a violation's value as JSON rather
