@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -89,7 +88,8 @@ type Config struct {
 	// Codec encodes request bodies and decodes responses. Default JSON.
 	Codec Codec
 
-	// UserAgentSuffix is appended to the User-Agent header.
+	// UserAgentSuffix is appended to the User-Agent header, which is
+	// "alexa-oos-go/<Version> go/<Go version>" and the suffix, if any.
 	UserAgentSuffix string
 
 	// Retry says when and how often failed calls are retried. Nil means
@@ -139,14 +139,4 @@ func (c Config) WithDefaults() Config {
 		c.RefreshMargin = DefaultRefreshMargin
 	}
 	return c
-}
-
-// UserAgent returns the User-Agent header value:
-// "alexa-oos-go/<version> go/<runtime version>" and the suffix, if any.
-func (c Config) UserAgent() string {
-	ua := "alexa-oos-go/" + Version + " go/" + runtime.Version()
-	if c.UserAgentSuffix != "" {
-		ua += " " + c.UserAgentSuffix
-	}
-	return ua
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/internal/httpx"
+	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/alexa-oos/alexa/internal/validate"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
@@ -296,7 +297,7 @@ func (u *UserTokens) fetch(ctx context.Context, op string, grant func(context.Co
 
 // exchange makes one token request through x/oauth2.
 func (u *UserTokens) exchange(ctx context.Context, op string, grant func(context.Context, *oauth2.Config) (*oauth2.Token, error)) (*UserToken, error) {
-	rt := &noRedirect{next: httpx.NoRedirects(u.cfg.HTTPClient), ua: u.cfg.UserAgent()}
+	rt := &noRedirect{next: httpx.NoRedirects(u.cfg.HTTPClient), ua: transport.UserAgent(u.cfg)}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rt, CheckRedirect: httpx.RefuseRedirect})
 	conf := &oauth2.Config{
 		ClientID:     u.cfg.Credentials.ClientID,

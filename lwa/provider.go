@@ -13,6 +13,7 @@ import (
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/internal/httpx"
 	"github.com/alexa-oos/alexa/internal/redact"
+	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/alexa-oos/alexa/internal/validate"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -92,7 +93,7 @@ type cached struct {
 //	cfg.Tokens = lwa.NewProvider(cfg)
 func NewProvider(cfg alexa.Config) *Provider {
 	cfg = cfg.WithDefaults()
-	return &Provider{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: cfg.UserAgent(), tokens: map[cacheKey]cached{}}
+	return &Provider{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: transport.UserAgent(cfg), tokens: map[cacheKey]cached{}}
 }
 
 // Token returns an access token for scope from the client-credentials

@@ -144,6 +144,7 @@ func mustToken(t *testing.T, p *lwa.Provider, scope string) string {
 }
 
 func TestTokenRequestClientCredentials(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	p := lwa.NewProvider(cfg)
@@ -191,6 +192,7 @@ func checkTokenRequestHeaders(t *testing.T, r tokenRequest) {
 }
 
 func TestTokenFromRefreshToken(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	p := lwa.NewProvider(cfg)
@@ -220,6 +222,7 @@ func TestTokenFromRefreshToken(t *testing.T) {
 }
 
 func TestRefreshGrantIsNoScope(t *testing.T) {
+	t.Parallel()
 	// The refresh-token grant has its own methods: no scope selects it,
 	// and its token is never handed out for a scope, nor a scope's for it.
 	mux, cfg := setup(t)
@@ -249,6 +252,7 @@ func TestRefreshGrantIsNoScope(t *testing.T) {
 }
 
 func TestClientCredentialsIgnoreRefreshToken(t *testing.T) {
+	t.Parallel()
 	// Credentials holding a refresh token still use the client-credentials
 	// grant, with the scope, for Token (Python's SDK sends scope=None).
 	mux, cfg := setup(t)
@@ -261,6 +265,7 @@ func TestClientCredentialsIgnoreRefreshToken(t *testing.T) {
 }
 
 func TestSingleFlight(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	const n = 1000
 	var started sync.WaitGroup
@@ -296,6 +301,7 @@ func TestSingleFlight(t *testing.T) {
 }
 
 func TestSingleFlightPerScopeAndSharedCache(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	const n = 200
 	scopes := []string{lwa.ScopeProactiveEvents, lwa.ScopeSkillMessaging}
@@ -368,6 +374,7 @@ func TestSingleFlightPerScopeAndSharedCache(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		expiresIn any
@@ -410,6 +417,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestAccessTokenExpiry(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		expiresIn any
 		life      time.Duration
@@ -439,6 +447,7 @@ func TestAccessTokenExpiry(t *testing.T) {
 }
 
 func TestInvalidate(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	p := lwa.NewProvider(cfg)
@@ -473,6 +482,7 @@ func TestInvalidate(t *testing.T) {
 }
 
 func TestCancelledCallerDoesNotBreakTheFetch(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	arrived := make(chan struct{}, 10)
 	release := make(chan struct{})
@@ -539,6 +549,7 @@ func TestCancelledCallerDoesNotBreakTheFetch(t *testing.T) {
 }
 
 func TestCancelledBeforeStart(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	handleTokens(mux, issue(3600))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -567,6 +578,7 @@ func asLWAError(t *testing.T, err error) *lwa.Error {
 }
 
 func TestErrorInvalidScope(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, lwaError(400, "invalid_scope", "The request has an invalid parameter : scope"))
 	_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
@@ -590,6 +602,7 @@ func TestErrorInvalidScope(t *testing.T) {
 }
 
 func TestErrorInvalidClient(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		status int
 		code   string
@@ -622,6 +635,7 @@ func TestErrorInvalidClient(t *testing.T) {
 }
 
 func TestErrorRetried(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, sequence(lwaError(503, "server_error", "try again"), issue(3600)))
 	tok, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
@@ -634,6 +648,7 @@ func TestErrorRetried(t *testing.T) {
 }
 
 func TestErrorRetriesExhausted(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) {
 		w.Header().Set("Content-Type", "text/html")
@@ -654,6 +669,7 @@ func TestErrorRetriesExhausted(t *testing.T) {
 }
 
 func TestErrorThrottled(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	cfg.Retry = alexa.NoRetry()
 	handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) {
@@ -668,6 +684,7 @@ func TestErrorThrottled(t *testing.T) {
 }
 
 func TestErrorsAreNotCached(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, sequence(lwaError(400, "invalid_scope", "no"), issue(3600)))
 	p := lwa.NewProvider(cfg)
@@ -683,6 +700,7 @@ func TestErrorsAreNotCached(t *testing.T) {
 }
 
 func TestErrorUnreadableSuccess(t *testing.T) {
+	t.Parallel()
 	for name, respond := range map[string]func(w http.ResponseWriter, n int, form url.Values){
 		"no access_token": func(w http.ResponseWriter, n int, form url.Values) {
 			w.Header().Set("Content-Type", "application/json")
@@ -712,6 +730,7 @@ func TestErrorUnreadableSuccess(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		creds  alexa.Credentials
@@ -772,6 +791,7 @@ func checkTransportError(t *testing.T, err error, url string) {
 }
 
 func TestTransportErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("server closed", func(t *testing.T) {
 		_, cfg := setup(t)
 		dead := httptest.NewServer(http.NotFoundHandler())
@@ -840,6 +860,7 @@ func writeTruncated(buf *bufio.ReadWriter) {
 }
 
 func TestTokenSource(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	ts := lwa.NewProvider(cfg).TokenSource("alexa:abc")
@@ -855,6 +876,7 @@ func TestTokenSource(t *testing.T) {
 }
 
 func TestCallerWithProvider(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	var mu sync.Mutex
@@ -895,6 +917,7 @@ func TestCallerWithProvider(t *testing.T) {
 }
 
 func TestCallerWithProviderTokenRefused(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	handleTokens(mux, lwaError(401, "invalid_client", "Client authentication failed"))
 	mux.HandleFunc("/v1/x", func(w http.ResponseWriter, r *http.Request) { t.Error("API called without a token") })
@@ -907,6 +930,7 @@ func TestCallerWithProviderTokenRefused(t *testing.T) {
 }
 
 func TestProviderLogsNoSecrets(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	var buf bytes.Buffer
 	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -931,6 +955,7 @@ func TestProviderLogsNoSecrets(t *testing.T) {
 }
 
 func TestStaticToken(t *testing.T) {
+	t.Parallel()
 	const secret = "Atza|static-SeCrEt-bearer"
 	st := lwa.StaticToken(secret)
 	for _, scope := range []string{"", "alexa:abc", lwa.ScopeSkillMessaging} {

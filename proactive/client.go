@@ -66,7 +66,9 @@ func (c *Client) Create(ctx context.Context, req *Request, stage Stage) (*Result
 	if err := c.rules.Validate(req); err != nil {
 		return nil, err
 	}
-	body, err := c.caller.Config().Codec.Marshal(req)
+	// The codec gets the request's wire form, plain tagged fields, rather
+	// than req and its MarshalJSON: any JSON codec encodes it alike.
+	body, err := c.caller.Config().Codec.Marshal(req.wire())
 	if err != nil {
 		return nil, fmt.Errorf("proactive.Create: %w", err)
 	}

@@ -107,15 +107,20 @@ func (a Audience) User() string {
 
 // MarshalJSON always writes a payload, {} when empty: the API wants one
 // even for Multicast.
-func (a Audience) MarshalJSON() ([]byte, error) {
+func (a Audience) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
+
+// wireAudience is an Audience as the API takes it.
+type wireAudience struct {
+	Type    AudienceType   `json:"type"`
+	Payload map[string]any `json:"payload"`
+}
+
+func (a Audience) wire() wireAudience {
 	p := a.Payload
 	if p == nil {
 		p = map[string]any{}
 	}
-	return json.Marshal(struct {
-		Type    AudienceType   `json:"type"`
-		Payload map[string]any `json:"payload"`
-	}{a.Type, p})
+	return wireAudience{a.Type, p}
 }
 
 // Event is what happened: a schema name and its payload.
@@ -186,23 +191,28 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("not an ISO 8601 date-time: %q", s)
 }
 
+// wireRequest is a Request as the API documents it, in plain tagged
+// fields: what the client hands to the Config's Codec.
 type wireRequest struct {
 	Timestamp           string               `json:"timestamp"`
 	ReferenceID         string               `json:"referenceId"`
 	ExpiryTime          string               `json:"expiryTime"`
 	Event               Event                `json:"event"`
 	LocalizedAttributes []LocalizedAttribute `json:"localizedAttributes"`
-	RelevantAudience    Audience             `json:"relevantAudience"`
+	RelevantAudience    wireAudience         `json:"relevantAudience"`
 }
 
 // MarshalJSON writes the request as the API documents it: times in UTC,
 // localizedAttributes always an array, the audience payload always present.
-func (r Request) MarshalJSON() ([]byte, error) {
+func (r Request) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
+
+// wire returns the request as the API takes it.
+func (r Request) wire() wireRequest {
 	w := wireRequest{
 		ReferenceID:         r.ReferenceID,
 		Event:               r.Event,
 		LocalizedAttributes: r.LocalizedAttributes,
-		RelevantAudience:    r.RelevantAudience,
+		RelevantAudience:    r.RelevantAudience.wire(),
 	}
 	if !r.Timestamp.IsZero() {
 		w.Timestamp = FormatTime(r.Timestamp)
@@ -213,7 +223,7 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	if w.LocalizedAttributes == nil {
 		w.LocalizedAttributes = []LocalizedAttribute{}
 	}
-	return json.Marshal(w)
+	return w
 }
 
 // UnmarshalJSON reads a request body leniently: times in any ISO 8601 form

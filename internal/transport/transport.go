@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -41,7 +42,18 @@ func New(cfg alexa.Config) *Caller {
 	if cfg.Tokens == nil {
 		panic("transport.New needs Config.Tokens")
 	}
-	return &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: []string{cfg.UserAgent()}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	return &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+}
+
+// UserAgent returns the User-Agent header value of every request, API
+// call or token request: "alexa-oos-go/<version> go/<runtime version>"
+// and cfg.UserAgentSuffix, if any.
+func UserAgent(cfg alexa.Config) string {
+	ua := "alexa-oos-go/" + alexa.Version + " go/" + runtime.Version()
+	if cfg.UserAgentSuffix != "" {
+		ua += " " + cfg.UserAgentSuffix
+	}
+	return ua
 }
 
 // Config returns the configuration the Caller uses, defaults applied.
