@@ -45,7 +45,8 @@ const fetchTimeout = 2 * time.Minute
 // makes one token request per scope, and hands the token out until it is
 // within the refresh margin of expiry. Clients share tokens by sharing the
 // Provider, set as Config.Tokens; a client built from a Config without
-// Tokens makes a Provider of its own.
+// Tokens makes a Provider of its own. Build one with NewProvider: the zero
+// Provider is not usable.
 type Provider struct {
 	cfg  alexa.Config
 	http httpx.Doer // cfg.HTTPClient, refusing redirects

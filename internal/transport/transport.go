@@ -1,8 +1,9 @@
 // Package transport is the one call path every API client of alexa-oos
-// shares: encode nothing (the clients hand it bytes), attach the bearer
-// token of the call's scope, send with the configured HTTPClient, map the
-// status to a result or an *alexa.Error, retry by the RetryPolicy, and on
-// 401/403 invalidate the token and retry once with a fresh one.
+// shares. The clients encode their bodies with the Config's Codec and hand
+// over bytes; the call path attaches the bearer token of the call's scope,
+// sends with the configured HTTPClient, maps the status to a result or an
+// *alexa.Error, retries by the RetryPolicy, and on 401/403 invalidates the
+// token and retries once with a fresh one.
 package transport
 
 import (

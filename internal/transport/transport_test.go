@@ -218,7 +218,7 @@ func TestCallerNeedsTokens(t *testing.T) {
 	t.Parallel()
 	defer func() {
 		if recover() == nil {
-			t.Error("NewCaller without Tokens did not panic")
+			t.Error("New without Tokens did not panic")
 		}
 	}()
 	transport.New(alexa.Config{})
