@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
-	"github.com/alexa-oos/alexa/lwa"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
 )
@@ -157,6 +158,10 @@ type issued struct {
 	scope  string
 	expiry time.Time
 }
+
+// refreshGrant is the scope recorded for a token of the refresh-token
+// grant, which has none: such a token is good for no API.
+const refreshGrant = "refresh_token"
 
 // TokenRequest is a token request the emulator received. It holds no secret.
 type TokenRequest struct {
@@ -327,7 +332,7 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	tr.Status, tr.Error = status, code
 	scope := tr.Scope
 	if tr.GrantType == "refresh_token" {
-		scope = lwa.RefreshTokenScope
+		scope = refreshGrant
 	}
 	var tok string
 	e.mu.Lock()
@@ -526,12 +531,12 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 		if err != nil || n == 0 {
 			// Zero would take the client-side default; on the wire it is
 			// simply out of range.
-			invalid(w, alexa.Violations{{Field: "expiresAfterSeconds", Rule: fmt.Sprintf("must be %d to %d", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds), Value: in.ExpiresAfterSeconds.String()}}.Err(""))
+			invalid(w, validate.Violations{{Field: "expiresAfterSeconds", Rule: fmt.Sprintf("must be %d to %d", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds), Value: in.ExpiresAfterSeconds.String()}}.Err(""))
 			return
 		}
 		m.ExpiresAfterSeconds = int(n)
 	}
-	enc, err := messaging.Encode(user, m)
+	enc, err := skillmsg.Encode(user, m.Data, m.ExpiresAfterSeconds, nil)
 	if err != nil {
 		invalid(w, err)
 		return

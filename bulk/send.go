@@ -13,6 +13,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/jsonl"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
@@ -258,7 +260,10 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 	// Tokens come from the caller's client, outside the gate: LWA's
 	// limits are not the API's, and a token fetch must not wait behind
 	// the calls that need it.
-	cfg = lwa.Configure(cfg)
+	cfg = cfg.WithDefaults()
+	if cfg.Tokens == nil {
+		cfg.Tokens = lwa.NewProvider(cfg) // one cache for every worker
+	}
 	cfg.HTTPClient = &gatedClient{next: cfg.HTTPClient, e: e}
 	policy := *cfg.Retry
 	prev := policy.OnRetry
@@ -479,7 +484,7 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 // the journal has and those too long to keep. complete is true when the
 // whole input was read.
 func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input io.Reader, lines chan<- item) (complete bool, err error) {
-	lr := NewLineReader(input)
+	lr := jsonl.NewReader(input)
 	for ctx.Err() == nil {
 		l, err := lr.Next()
 		if err == io.EOF {
@@ -489,7 +494,7 @@ func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input i
 			return false, fmt.Errorf("bulk: reading input: %w", err)
 		}
 		if l.Err != nil {
-			e.report(stop, Result{Line: l.N, Status: Invalid, Err: alexa.Violations{{Field: "line", Rule: l.Err.Error()}}.Err("bulk")})
+			e.report(stop, Result{Line: l.N, Status: Invalid, Err: validate.Violations{{Field: "line", Rule: l.Err.Error()}}.Err("bulk")})
 			continue
 		}
 		it := item{Line: l}
@@ -517,7 +522,7 @@ func cutShort(ctx context.Context, err error) bool {
 
 // item is a line on its way to a worker.
 type item struct {
-	Line
+	jsonl.Line
 	id ItemID
 	// throttled is how long the job already paused for this item.
 	throttled time.Duration
@@ -566,7 +571,7 @@ func (e *engine) settle(ctx context.Context, stop context.CancelCauseFunc, it *i
 			// Without a Retry-After, the longest backoff of the policy.
 			wait := e.cfg.Retry.MaxDelay
 			if wait <= 0 {
-				wait = alexa.DefaultRetryPolicy.MaxDelay
+				wait = alexa.DefaultRetryPolicy().MaxDelay
 			}
 			var ae *alexa.Error
 			if errors.As(res.Err, &ae) && ae.RetryAfter > 0 {

@@ -2,16 +2,15 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/datastore"
 	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/spf13/cobra"
 )
 
@@ -76,7 +75,7 @@ func (t *dsTarget) request(cmds []datastore.Command) (*datastore.Request, error)
 		opts = append(opts, datastore.AttemptDeliveryUntil(at))
 	}
 	r := datastore.NewRequest(target, cmds, opts...)
-	if err := datastore.DefaultLimits.Validate(r); err != nil {
+	if err := datastore.DefaultLimits().Validate(r); err != nil {
 		return nil, about("datastore", err)
 	}
 	return r, nil
@@ -288,23 +287,14 @@ func printResults(w io.Writer, rs []datastore.DispatchResult) {
 	for _, r := range rs {
 		line := fmt.Sprintf("  %s  %s", r.DeviceID, r.Type)
 		if r.Message != "" {
-			line += "  " + oneLine(r.Message, 200)
+			line += "  " + text.OneLine(r.Message, 200)
 		}
 		fmt.Fprintln(w, line)
 	}
 }
 
-// datastoreError classifies err with DataStore's hints.
-func (a *app) datastoreError(err error) error {
-	ce := a.classify(err)
-	var ae *alexa.Error
-	if errors.As(err, &ae) && ce.kind != kindThrottled {
-		if h := datastore.Hint(ae); h != "" {
-			ce.hint = h
-		}
-	}
-	return ce
-}
+// datastoreError classifies err: DataStore's errors give their own hints.
+func (a *app) datastoreError(err error) error { return a.classify(err) }
 
 // queueResult is the -o json form of datastore queue.
 type queueResult struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/spf13/cobra"
 )
@@ -120,7 +121,7 @@ bytes as compact JSON, in UTF-8 (a leading byte order mark is dropped).
 				}
 				m.Data = json.RawMessage(b)
 			}
-			enc, err := messaging.Encode(user, m)
+			enc, err := skillmsg.Encode(user, m.Data, m.ExpiresAfterSeconds, nil)
 			if err != nil {
 				return about("message", err)
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/proactive"
 	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
 )
 
 func (a *app) tokenCommand() *cobra.Command {
@@ -43,11 +44,13 @@ and %s (Skill Messaging).`, EnvRefreshToken, lwa.ScopeProactiveEvents, lwa.Scope
 			defer cancel()
 			a.connect(t, "asking the built-in emulator at %s for a token, good only for that emulator, which stops when this command ends")
 			defer t.close()
-			key := scope
+			p := lwa.NewProvider(t.cfg)
+			var tok *oauth2.Token
 			if refresh {
-				key = lwa.RefreshTokenScope
+				tok, err = p.AccessTokenFromRefreshToken(ctx)
+			} else {
+				tok, err = p.AccessToken(ctx, scope)
 			}
-			tok, err := lwa.NewProvider(t.cfg).AccessToken(ctx, key)
 			if err != nil {
 				return err
 			}
