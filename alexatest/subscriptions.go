@@ -38,8 +38,14 @@ type Subscription struct {
 // subscriptions is guarded by the emulator's mutex.
 type subscriptions map[string][]string // userId → sorted event names
 
-// checkSubscription validates a subscription change before any state
-// changes.
+// CheckSubscription reports what is wrong with a subscription's userId
+// and event name, as an *alexa.ValidationError naming the field, or nil:
+// the userId is required and follows alexa.CheckUserID; the event name is
+// required, at most 256 bytes, without spaces or control characters.
+func CheckSubscription(userID, eventName string) error {
+	return checkSubscription("alexatest", userID, eventName)
+}
+
 func checkSubscription(op, userID, eventName string) error {
 	var vs alexa.Violations
 	if userID == "" {
