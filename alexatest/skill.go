@@ -648,6 +648,16 @@ func (e *Emulator) SkillStats() SkillStats {
 	return st
 }
 
+// SkillStatus returns the skill endpoint, the skill id, the CA's admin
+// path, the chain URL and the counts: what GET /_emulator/skill answers.
+func (e *Emulator) SkillStatus() SkillStatus {
+	return SkillStatus{
+		Endpoint: e.sk.endpoint, ApplicationID: e.sk.opts.ApplicationID,
+		CAPath: AdminSkillCA, CertURL: e.SkillSigner().CertURL(),
+		Stats: e.SkillStats(), AllowUnsubscribed: e.opts.AllowUnsubscribed,
+	}
+}
+
 // WaitSkill waits until no request for the skill is queued or being
 // sent, each having been answered, failed or skipped, or until ctx ends
 // (then it returns ctx's error). Requests are sent in the background, so
@@ -686,11 +696,7 @@ func (s *skillSide) setAPIEndpoint(u string) {
 
 func (e *Emulator) skillRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+AdminSkill, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, SkillStatus{
-			Endpoint: e.sk.endpoint, ApplicationID: e.sk.opts.ApplicationID,
-			CAPath: AdminSkillCA, CertURL: e.SkillSigner().CertURL(),
-			Stats: e.SkillStats(), AllowUnsubscribed: e.opts.AllowUnsubscribed,
-		})
+		writeJSON(w, e.SkillStatus())
 	})
 	mux.HandleFunc("GET "+AdminSkillCA, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-pem-file")
