@@ -37,6 +37,29 @@
 //     Events, Messages and the listings show what is kept.
 //     Options.DiscardRecords keeps no event or message at all.
 //
+// Unicast events reach only users subscribed to the event's name, as with
+// Alexa: others are answered 403 until Subscribe (or the admin endpoint,
+// or "alexa-oos emulator subscribe") subscribes them, unless
+// Options.AllowUnsubscribed. Multicast events are recorded with the users
+// subscribed to their name.
+//
+// With Options.SkillEndpoint the emulator calls your skill as Alexa does,
+// each request signed with a CA and certificate of its own (SkillSigner):
+// every accepted skill message as Messaging.MessageReceived, every
+// subscription change as AlexaSkillEvent.ProactiveSubscriptionChanged, and
+// SendGrant as Alexa.Authorization.Grant, whose code its token endpoint
+// exchanges for the user's tokens (grant_type=authorization_code, then
+// refresh_token). Requests go in the background, never delaying the API's
+// answer, a few at a time and a bounded number waiting (more are skipped);
+// the records show each answer's status and latency. A skill under test
+// trusts the emulator's CA:
+//
+//	srv := alexatest.NewServer(alexatest.Options{SkillEndpoint: skillURL})
+//	h := &skill.Handler{Verifier: skill.NewVerifier(srv.SkillVerifierOptions()), ...}
+//	// in another process: alexatest.RemoteSkillVerifierOptions(ctx, emulatorURL)
+//	...
+//	srv.WaitSkill(ctx) // then look at what the skill received
+//
 // The Emulator is an http.Handler, so it can be served anywhere (serve it
 // with HTTPServer for its timeouts); the alexa-oos command serves it with
 // "alexa-oos emulator". Besides the APIs it answers, for tooling:
@@ -46,6 +69,9 @@
 //	GET  /_emulator/messages  accepted messages (?user=)
 //	GET  /_emulator/tokens    token requests, no secrets (?scope= ?clientId=)
 //	POST /_emulator/reset     forget everything accepted and issued
+//
+// and the skill side's paths listed at AdminSkill (the CA, subscriptions,
+// grants, requests sent to the skill).
 //
 // The /_emulator/ paths answer clients on a loopback address only, unless
 // Options.AllowRemoteAdmin. Listings are pages, oldest first, as Listing:

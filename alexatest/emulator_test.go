@@ -210,7 +210,7 @@ func TestEmulatorValidatesWithTheClientRules(t *testing.T) {
 
 func TestDuplicateReferenceIDPerAudience(t *testing.T) {
 	t.Parallel()
-	srv := alexatest.NewServer(alexatest.Options{})
+	srv := alexatest.NewServer(alexatest.Options{AllowUnsubscribed: true})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeProactiveEvents)}
 	ev := func(audience string) string {
@@ -359,7 +359,7 @@ func TestAdminEndpoints(t *testing.T) {
 // payload of a known schema with the validator's own words.
 func TestEmulatorAppliesSchemaRules(t *testing.T) {
 	t.Parallel()
-	srv := alexatest.NewServer(alexatest.Options{})
+	srv := alexatest.NewServer(alexatest.Options{AllowUnsubscribed: true})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeProactiveEvents)}
 	files, _ := filepath.Glob("../examples/*.json")

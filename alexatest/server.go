@@ -28,6 +28,7 @@ func NewServer(opts Options) *Server {
 	hs := e.HTTPServer(e)
 	srv.Config.ReadHeaderTimeout, srv.Config.IdleTimeout = hs.ReadHeaderTimeout, hs.IdleTimeout
 	srv.Start()
+	e.sk.setAPIEndpoint(srv.URL)
 	return &Server{Emulator: e, URL: srv.URL, TokenURL: srv.URL + TokenPath, srv: srv}
 }
 
@@ -51,8 +52,10 @@ func (s *Server) Config() alexa.Config {
 	return alexa.Config{Credentials: s.Credentials(), Endpoint: s.URL, TokenURL: s.TokenURL}
 }
 
-// Close shuts the server down and waits for its calls to finish.
+// Close shuts the server down and waits for its calls to finish, and
+// for the requests being sent to the skill (see Emulator.Close).
 func (s *Server) Close() {
+	s.Emulator.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }

@@ -158,6 +158,9 @@ func (a *app) connectWith(t *target, doing string, opts alexatest.Options) {
 	if !t.embedded {
 		return
 	}
+	// Nobody can subscribe users to a one-shot emulator: Unicast events
+	// are accepted without subscriptions.
+	opts.AllowUnsubscribed = true
 	t.srv = alexatest.NewServer(opts)
 	cfg := t.srv.Config()
 	cfg.Logger = a.logger
