@@ -293,8 +293,10 @@ func TestDataStoreResumeWithJournal(t *testing.T) {
 	if err != nil || !sum.AllDelivered() || !sum.Resumed || sum.Skipped != first || sum.Sent != n-first {
 		t.Fatalf("%v %+v (first run sent %d)", err, sum, first)
 	}
-	if calls := srv.Calls(datastore.PathCommands) - callsBefore; calls != n-first {
-		t.Errorf("the rerun made %d calls, want %d", calls, n-first)
+	// Only the calls in flight when the first run was cancelled (at most
+	// Concurrency, cut off before their answer came) can go twice.
+	if calls := srv.Calls(datastore.PathCommands) - callsBefore; calls < n-first || calls > n-first+4 {
+		t.Errorf("the rerun made %d calls, want %d to %d", calls, n-first, n-first+4)
 	}
 	for i := 1; i <= n; i++ {
 		if v, _ := srv.DataStore().Object(alexatest.DefaultDeviceID(userID(i)), "scores", "match"); string(v) != fmt.Sprintf(`{"home":%d}`, i) {
