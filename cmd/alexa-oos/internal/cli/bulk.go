@@ -30,8 +30,9 @@ as a stream so that memory stays flat however long the input is.
 
 Up to --concurrency items are in flight (default 16); --rate N caps the
 requests per second across all of them, retries included (0: no cap; the
-default, except for bulk datastore, which keeps to Alexa's 25 per second). When Alexa throttles (429), every worker waits for the Retry-After.
-A Retry-After longer than the retry policy honours (60s) pauses the whole
+default, except for bulk datastore, which keeps to Alexa's 25 per second).
+When Alexa throttles (429), every worker waits for the Retry-After. A
+Retry-After longer than the retry policy honours (60s) pauses the whole
 job, up to --max-throttle-wait (default 5m); a longer one stops the job,
 leaving every unsent item for a rerun. A token endpoint that refuses or
 cannot be reached stops the job too: every item would fail the same way.
