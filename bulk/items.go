@@ -21,10 +21,11 @@ import (
 // Kind says what a job sends.
 type Kind string
 
-// The two kinds of bulk job.
+// The kinds of bulk job.
 const (
 	KindMessage   Kind = "message"
 	KindProactive Kind = "proactive"
+	KindDataStore Kind = "datastore"
 )
 
 // MessageLine is one line of a bulk message input:

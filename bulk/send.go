@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -27,13 +28,15 @@ const DefaultConcurrency = 16
 const DefaultMaxThrottleWait = 5 * time.Minute
 
 // Options tune a bulk job. The zero value sends with 16 workers, no rate
-// limit, no journal and no failures file, delivering skill messages at
-// least once and pausing up to 5 minutes when throttled.
+// limit (DataStore: 25 calls per second), no journal and no failures file,
+// delivering skill messages at least once and pausing up to 5 minutes when
+// throttled.
 type Options struct {
 	// Concurrency is how many items are in flight at most. Default 16.
 	Concurrency int
 	// Rate caps HTTP requests per second across all workers, retries
-	// included; 0 means no cap.
+	// included; 0 means no cap, except for SendDataStore, where it means
+	// DefaultDataStoreRate. math.Inf(1) means no cap for every kind.
 	Rate float64
 	// MaxThrottleWait is the longest the job waits, all workers at once,
 	// when Alexa throttles it beyond what the retry policy absorbs: a 429
@@ -72,6 +75,9 @@ type Options struct {
 	// Now gives the time filled into proactive events that lack one.
 	// Default time.Now.
 	Now func() time.Time
+
+	// DataStore tunes SendDataStore.
+	DataStore DataStoreOptions
 }
 
 // ThrottleError stops a job that Alexa asked to wait longer than
@@ -254,7 +260,7 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 	if e.maxThrottle == 0 {
 		e.maxThrottle = DefaultMaxThrottleWait
 	}
-	if opts.Rate > 0 {
+	if opts.Rate > 0 && !math.IsInf(opts.Rate, 1) {
 		e.limiter = rate.NewLimiter(rate.Limit(opts.Rate), 1)
 	}
 	// Tokens come from the caller's client, outside the gate: LWA's
@@ -628,6 +634,9 @@ func (e *engine) report(stop context.CancelCauseFunc, r Result) {
 	}
 	if r.MaybeDuplicated && r.Status.Delivered() {
 		e.sum.PossiblyDuplicated++
+	}
+	if r.Status == Sent && r.DataStore != nil && len(r.DataStore.QueuedResultIDs) > 0 {
+		e.sum.Queued++
 	}
 	if e.opts.Failures != nil {
 		if err := e.opts.Failures.Write(r); err != nil {

@@ -20,17 +20,19 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const bulkLong = `Send skill messages or proactive events in bulk: one item per line of a
-JSONL file (--input FILE, or - for standard input), read as a stream so that
-memory stays flat however long the input is.
+const bulkLong = `Send skill messages, proactive events or DataStore commands in bulk: one
+item per line of a JSONL file (--input FILE, or - for standard input), read
+as a stream so that memory stays flat however long the input is.
 
   bulk message     {"userId": "...", "data": {...}, "expiresAfterSeconds": N} per line
   bulk proactive   one Proactive Events request body per line
+  bulk datastore   {"target": {...}, "commands": [...]} per line
 
 Up to --concurrency items are in flight (default 16); --rate N caps the
-requests per second across all of them, retries included (0, the default:
-no cap). When Alexa throttles (429), every worker waits for the Retry-After.
-A Retry-After longer than the retry policy honours (60s) pauses the whole
+requests per second across all of them, retries included (0: no cap; the
+default, except for bulk datastore, which keeps to Alexa's 25 per second).
+When Alexa throttles (429), every worker waits for the Retry-After. A
+Retry-After longer than the retry policy honours (60s) pauses the whole
 job, up to --max-throttle-wait (default 5m); a longer one stops the job,
 leaving every unsent item for a rerun. A token endpoint that refuses or
 cannot be reached stops the job too: every item would fail the same way.
@@ -82,10 +84,10 @@ job, in use or damaged), in which case nothing was sent.`
 func (a *app) bulkCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bulk",
-		Short: "Send skill messages or proactive events in bulk, from JSON lines",
+		Short: "Send skill messages, proactive events or DataStore commands in bulk, from JSON lines",
 		Long:  bulkLong,
 	}
-	cmd.AddCommand(a.bulkMessageCommand(), a.bulkProactiveCommand())
+	cmd.AddCommand(a.bulkMessageCommand(), a.bulkProactiveCommand(), a.bulkDataStoreCommand())
 	return group(cmd)
 }
 
@@ -98,6 +100,7 @@ type bulkFlags struct {
 	rate        float64
 	maxThrottle time.Duration
 	atMostOnce  bool
+	hooks       bulkHooks // the kind's own flags, if any
 }
 
 func (bf *bulkFlags) register(f *pflag.FlagSet) {
@@ -238,6 +241,12 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		defer f.Close()
 		failures = bulk.NewFailureWriter(f)
 	}
+	if bf.hooks != nil {
+		if err := bf.hooks.open(a, bf); err != nil {
+			return err
+		}
+		defer bf.hooks.close()
+	}
 
 	var total int64
 	if counted {
@@ -276,6 +285,9 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 			}
 		},
 	}
+	if bf.hooks != nil {
+		bf.hooks.options(&opts)
+	}
 	ctx, cancel := a.bulkContext(cmd)
 	defer cancel(nil)
 	sum, err := send(ctx, t.cfg, input, opts)
@@ -300,7 +312,9 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 		if failures != nil && failures.Count() > 0 {
 			fmt.Fprintf(w, "failures: %d written to %s\n", failures.Count(), bf.failures)
 		}
-		if t.srv != nil {
+		if bf.hooks != nil {
+			bf.hooks.summary(w, t.srv)
+		} else if t.srv != nil {
 			fmt.Fprintf(w, "emulator accepted %d\n", t.srv.Accepted())
 		}
 		switch {
@@ -346,6 +360,9 @@ func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
 			rerun = "send the rest later: " + rerun
 		case errors.As(err, &stop):
 			ce = a.classify(stop.Err)
+			if bf.hooks != nil {
+				ce = bf.hooks.classify(a, stop.Err)
+			}
 			msg = fmt.Sprintf("job stopped at line %d: ", stop.Line)
 			if errors.Is(stop.Err, lwa.ErrTokenUnavailable) {
 				ce.kind = kindToken
