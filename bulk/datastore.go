@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/datastore"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // DefaultDataStoreRate is the rate of a DataStore job whose Options.Rate
@@ -272,7 +273,7 @@ func parseDataStore(data []byte, opts DataStoreOptions) (*datastore.Request, err
 	if err := json.Unmarshal(data, req); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return nil, alexa.Violations{{Field: te.Field, Rule: "must be a JSON " + jsonKind(te.Type), Value: "a JSON " + te.Value}}.Err("bulk")
+			return nil, validate.Violations{{Field: te.Field, Rule: "must be a JSON " + jsonKind(te.Type), Value: "a JSON " + te.Value}}.Err("bulk")
 		}
 		return nil, notJSON(err)
 	}

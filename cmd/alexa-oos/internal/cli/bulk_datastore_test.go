@@ -163,12 +163,12 @@ func TestBulkDataStoreRate(t *testing.T) {
 		t.Errorf("throttled %d times at the default rate", sum.Throttled)
 	}
 
-	// The emulator takes 25 per second with a burst of 25: 80 calls
-	// without a cap are throttled unless they took more than 2.2 seconds.
-	_, vars = dsEmulator(t, alexatest.Options{})
-	code, stdout, stderr = runIn(t, vars, "-o", "json", "bulk", "datastore", "--input", clears(80), "--rate", "0")
+	// An emulator taking 10 per second with a burst of 10: 30 calls without
+	// a cap are throttled unless they took more than 2 seconds.
+	_, vars = dsEmulator(t, alexatest.Options{DataStore: alexatest.DataStoreOptions{WritesPerSecond: 10}})
+	code, stdout, stderr = runIn(t, vars, "-o", "json", "bulk", "datastore", "--input", clears(30), "--rate", "0")
 	sum = bulk.Summary{}
-	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != ExitOK || sum.Sent != 80 || sum.Throttled == 0 {
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != ExitOK || sum.Sent != 30 || sum.Throttled == 0 {
 		t.Errorf("--rate 0: exit %d %v, summary %+v\n%s", code, err, sum, stderr)
 	}
 
