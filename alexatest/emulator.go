@@ -146,6 +146,7 @@ type Emulator struct {
 	accepted int
 	limiter  *limiter
 	ds       *DataStore
+	console  *console // the web console (console.go)
 }
 
 // maxLiveTokens bounds the tokens the emulator honours at once; beyond
@@ -249,6 +250,7 @@ func New(opts Options) *Emulator {
 	mux.HandleFunc("GET "+AdminMessages, e.adminMessages)
 	mux.HandleFunc("GET "+AdminTokens, e.adminTokens)
 	e.ds = newDataStore(e, opts.DataStore, mux)
+	e.console = newConsole(e, mux)
 	mux.HandleFunc("POST "+AdminReset, func(w http.ResponseWriter, r *http.Request) {
 		e.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -262,6 +264,8 @@ func New(opts Options) *Emulator {
 // Admin paths are served to loopback clients only (see
 // Options.AllowRemoteAdmin); the health path to anyone.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, served := e.console.observe(w, r) // the console's traffic panel and live updates
+	defer served()
 	p := r.URL.Path
 	own := p == HealthPath || isAdmin(p)
 	// Every body is read here, whatever the path, so that no client can
@@ -660,6 +664,7 @@ func (e *Emulator) Reset() {
 	e.calls = map[string]int{}
 	e.accepted = 0
 	e.ds.reset()
+	e.console.reset()
 }
 
 // writeJSON answers v as indented JSON, for the admin endpoints.
