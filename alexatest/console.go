@@ -288,7 +288,11 @@ func (c *console) observe(w http.ResponseWriter, r *http.Request) (http.Response
 	}
 	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 	t.form = c.e.callKey(p) == TokenPath || strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
-	t.body = &headReader{rc: r.Body, max: consoleBodyHead}
+	head := consoleBodyHead
+	if c.calls.max <= 0 {
+		head = 0 // no call is kept: only count the body
+	}
+	t.body = &headReader{rc: r.Body, max: head}
 	r.Body = t.body
 	return t, t.done
 }
@@ -412,6 +416,8 @@ func (t *tracked) done() {
 	rec.Body = t.body.head
 	if t.form {
 		rec.Body = redactForm(rec.Body, true)
+	} else if int64(len(rec.Body)) != rec.BodySize {
+		// Only a whole body is read for its user and event.
 	} else if user, event := aboutBody(rec.Body); user != "" || event != "" {
 		rec.User, rec.Event = cmpOr(rec.User, user), event
 	}
