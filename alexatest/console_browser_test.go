@@ -289,7 +289,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Getenv("ALEXA_OOS_UPDATE_SCREENSHOT") == "1" {
-		if err := os.WriteFile(filepath.Join("..", "docs", "console.png"), shot, 0o644); err != nil {
+		// The README's picture of the console.
+		docs := filepath.Join("..", "docs")
+		if err := os.MkdirAll(docs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(docs, "console.png"), shot, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
