@@ -170,6 +170,7 @@ type Emulator struct {
 	sk       *skillSide
 	subs     subscriptions
 	grants   *grants
+	console  *console // the web console (console.go)
 }
 
 // maxLiveTokens bounds the tokens the emulator honours at once; beyond
@@ -300,6 +301,7 @@ func New(opts Options) *Emulator {
 	e.skillRoutes(mux)
 	e.subscriptionRoutes(mux)
 	e.grantRoutes(mux)
+	e.console = newConsole(e, mux)
 	mux.HandleFunc("POST "+AdminReset, func(w http.ResponseWriter, r *http.Request) {
 		e.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -313,6 +315,8 @@ func New(opts Options) *Emulator {
 // Admin paths are served to loopback clients only (see
 // Options.AllowRemoteAdmin); the health path to anyone.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, served := e.console.observe(w, r) // the console's traffic panel and live updates
+	defer served()
 	p := r.URL.Path
 	own := p == HealthPath || isAdmin(p)
 	// Every body is read here, whatever the path, so that no client can
@@ -760,6 +764,7 @@ func (e *Emulator) Reset() {
 	e.sk.reset()
 	e.subs = subscriptions{}
 	e.grants.reset()
+	e.console.reset()
 }
 
 // writeJSON answers v as indented JSON, for the admin endpoints.

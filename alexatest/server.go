@@ -43,7 +43,9 @@ const idleTimeout = 2 * time.Minute
 // itself) and an idle connection is closed after two minutes. There is no
 // write timeout, so that an injected Fault.Latency is served in full.
 func (e *Emulator) HTTPServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: e.readTimeout, IdleTimeout: idleTimeout}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: e.readTimeout, IdleTimeout: idleTimeout}
+	srv.RegisterOnShutdown(e.console.closeStreams) // console feeds never end by themselves
+	return srv
 }
 
 // Config returns a client configuration pointed at the server, with

@@ -31,14 +31,21 @@ func (a *app) emulatorCommand() *cobra.Command {
 	var allowRemoteAdmin bool
 	var readTimeout time.Duration
 	var sf skillFlags
+	var open bool
 	cmd := &cobra.Command{
-		Use:   "emulator [--addr HOST:PORT] [--skill-endpoint URL] [--allow-unsubscribed] [--rate-limit N] [--max-records N] [--scope S]... [--client-id ID --client-secret-file FILE]",
+		Use:   "emulator [--addr HOST:PORT] [--open] [--skill-endpoint URL] [--allow-unsubscribed] [--rate-limit N] [--max-records N] [--scope S]... [--client-id ID --client-secret-file FILE]",
 		Short: "Serve the Alexa emulator: LWA tokens and both APIs",
 		Long: `Serve an emulator of Login with Amazon, the Proactive Events API and the
 Skill Messaging API until interrupted (SIGINT or SIGTERM), then shut down
 gracefully. It prints the endpoint and token URL, and the environment
 lines that point alexa-oos (or any client) at it, then one line per request
 on stderr (method, path, status; never a token).
+
+Its web console, at the root URL (printed first; --open opens it in the
+default browser when this machine has one), shows live what was sent: each
+user as a device with its light ring, notifications with what Alexa would
+say, skill messages, DataStore devices, every API call (refusals with their
+code and message) and the tokens issued (scope and expiry, never a token).
 
 It validates requests with the same rules as the clients, requires a bearer
 token of the right scope, refuses a repeated referenceId (409) and answers
@@ -96,6 +103,7 @@ does both. More admin paths:
   POST ` + alexatest.AdminGrants + `            {"userId"}: send a grant, answer the skill's answer
   GET  ` + alexatest.AdminSkillDeliveries + ` requests sent to the skill (?user= ?type= ?state=)`,
 		Example: `  alexa-oos emulator --addr 127.0.0.1:0
+  alexa-oos emulator --open
   alexa-oos emulator --client-id amzn1.application-oa2-client.test --client-secret-file secret.txt
   alexa-oos emulator --rate-limit 50 --max-records 100000
   alexa-oos emulator --scope alexa::proactive_events
@@ -144,7 +152,7 @@ does both. More admin paths:
 				ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken, RateLimit: rateLimit,
 				MaxRecords: records, Scopes: scopes, AllowRemoteAdmin: allowRemoteAdmin, ReadTimeout: readTimeout,
 				SkillEndpoint: sf.endpoint, Skill: skillOpts, AllowUnsubscribed: sf.allowUnsubscribed,
-			})
+			}, open)
 		}),
 	}
 	f := cmd.Flags()
@@ -154,14 +162,17 @@ does both. More admin paths:
 	f.StringArrayVar(&scopes, "scope", nil, "a scope granted (repeatable; default: any)")
 	f.BoolVar(&allowRemoteAdmin, "allow-remote-admin", false, "serve "+alexatest.AdminEvents+" and the other admin paths to clients beyond this machine")
 	f.DurationVar(&readTimeout, "read-timeout", alexatest.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body")
+	f.BoolVar(&open, "open", false, "open the web console in the default browser, when there is one")
 	sf.register(f)
 	cmd.AddCommand(a.subscribeCommand(true), a.subscribeCommand(false), a.subscriptionsCommand(), a.grantCommand())
 	return cmd
 }
 
-// serveEmulator serves an emulator with opts on ln until ctx ends.
-func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest.Options) error {
+// serveEmulator serves an emulator with opts on ln until ctx ends; open
+// opens its console in the default browser.
+func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest.Options, open bool) error {
 	base := "http://" + clientAddr(ln.Addr())
+	console := base + alexatest.ConsolePath
 	if opts.Skill.APIEndpoint == "" {
 		opts.Skill.APIEndpoint = base
 	}
@@ -216,6 +227,8 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 	}
 	if a.json() {
 		a.printJSON(struct {
+			// Console is the web console's URL.
+			Console  string            `json:"console"`
 			Endpoint string            `json:"endpoint"`
 			TokenURL string            `json:"tokenUrl"`
 			ClientID string            `json:"clientId"`
@@ -233,7 +246,7 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 			SkillCA       string `json:"skillCa"`
 			// AllowUnsubscribed is --allow-unsubscribed.
 			AllowUnsubscribed bool `json:"allowUnsubscribed"`
-		}{base, tokenURL, id, map[string]string{
+		}{console, base, tokenURL, id, map[string]string{
 			"events": base + alexatest.AdminEvents, "messages": base + alexatest.AdminMessages,
 			"tokens": base + alexatest.AdminTokens, "reset": base + alexatest.AdminReset,
 			"subscriptions": base + alexatest.AdminSubscriptions, "grants": base + alexatest.AdminGrants,
@@ -242,6 +255,7 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 			opts.SkillEndpoint, base + alexatest.AdminSkillCA, opts.AllowUnsubscribed})
 	} else {
 		fmt.Fprintf(a.env.Stdout, `alexa-oos emulator listening on %s
+  console:   %s   (open it in a browser)
   endpoint:  %s
   token URL: %s
   admin:     GET %s, %s, %s; POST %s
@@ -256,11 +270,16 @@ Point alexa-oos (and skills under test) at it:
   export %s=%s
 
 Stop it with Ctrl-C.
-`, base, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
+`, base, console, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
 			alexatest.HealthPath, maxRecords, extra,
 			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine, EnvEmulatorURL, base)
 	}
 
+	if open {
+		if err := a.openInBrowser(console); err != nil {
+			fmt.Fprintf(a.env.Stderr, "alexa-oos: --open: %v; open %s yourself\n", err, console)
+		}
+	}
 	srv := emu.HTTPServer(logRequests(emu, a.env.Stderr))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
