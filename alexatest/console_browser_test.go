@@ -398,6 +398,7 @@ func TestConsoleInBrowser(t *testing.T) {
 func jsString(s string) string {
 	return fmt.Sprintf("%q", s)
 }
+
 // debugProblems reports what the browser of the running test logged as
 // errors, printed when a wait fails (TestConsoleInBrowser is the only
 // browser test).
