@@ -150,6 +150,12 @@ func argsKey(args river.JobArgs) string {
 	return ""
 }
 
+// Check validates job and opts as Enqueue does, without any I/O.
+func (q *Queue) Check(job Job, opts *EnqueueOptions) error {
+	_, err := q.params(job, opts)
+	return err
+}
+
 // params validates job and opts and returns River's insert parameters.
 func (q *Queue) params(job Job, opts *EnqueueOptions) (river.InsertManyParams, error) {
 	if job == nil || reflect.ValueOf(job).Kind() == reflect.Pointer && reflect.ValueOf(job).IsNil() {

@@ -37,7 +37,7 @@ const (
 
 // ErrNotMigrated is returned when the database lacks River's tables or
 // this package's: run Queue.Migrate ("alexa-oos queue migrate") first.
-var ErrNotMigrated = errors.New("queue: the database is not migrated: run Migrate (alexa-oos queue migrate) first")
+var ErrNotMigrated = errors.New("the database has no queue tables: run Queue.Migrate (alexa-oos queue migrate) first")
 
 // Options configure a Queue. The zero value uses the connection's
 // search_path, the queue DefaultQueue and proactive.DefaultRules, and logs
@@ -111,6 +111,10 @@ func (q *Queue) Name() string { return q.opts.Queue }
 
 // Pool returns the connection pool.
 func (q *Queue) Pool() *pgxpool.Pool { return q.pool }
+
+// River returns the queue's insert-only River client, for River's own
+// tools (riverui, JobList, JobRetry of a dead letter). It never works jobs.
+func (q *Queue) River() *river.Client[pgx.Tx] { return q.river }
 
 func (q *Queue) table(name string) string {
 	if q.opts.Schema == "" {

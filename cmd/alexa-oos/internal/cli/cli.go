@@ -178,6 +178,7 @@ func (a *app) rootCommand() *cobra.Command {
 		return usagef("%v", err)
 	})
 	root.AddCommand(a.proactiveCommand(), a.messageCommand(), a.tokenCommand(), a.emulatorCommand(), a.bulkCommand())
+	root.AddCommand(a.queueCommand())
 	return root
 }
 
