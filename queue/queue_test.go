@@ -383,6 +383,8 @@ func (f *fakeTokens) Token(ctx context.Context, scope string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cur == "" {
+		// A slow token endpoint: every worker asks while it answers.
+		time.Sleep(100 * time.Millisecond)
 		f.fetches++
 		f.cur = "token-" + scope + "-" + string(rune('0'+f.fetches))
 	}

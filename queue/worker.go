@@ -86,6 +86,10 @@ type WorkerOptions struct {
 	// DeadLetterRetention is how long cancelled and discarded jobs are
 	// kept. Default DefaultDeadLetterRetention.
 	DeadLetterRetention time.Duration
+	// CompletedRetention is how long delivered jobs are kept: it is also
+	// how long enqueuing the same item again is a no-op. Default 24 hours
+	// (River's). A shorter one keeps the table small on very large runs.
+	CompletedRetention time.Duration
 	// StopTimeout is how long Run, once its context ends, lets running
 	// jobs finish before cancelling them. Default DefaultStopTimeout.
 	StopTimeout time.Duration
@@ -185,6 +189,9 @@ func (q *Queue) NewWorker(cfg alexa.Config, opts WorkerOptions) (*Worker, error)
 	if opts.DeadLetterRetention <= 0 {
 		opts.DeadLetterRetention = DefaultDeadLetterRetention
 	}
+	if opts.CompletedRetention <= 0 {
+		opts.CompletedRetention = 24 * time.Hour
+	}
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = DefaultStopTimeout
 	}
@@ -225,6 +232,7 @@ func (q *Queue) NewWorker(cfg alexa.Config, opts WorkerOptions) (*Worker, error)
 		MaxAttempts:                 opts.MaxAttempts,
 		FetchCooldown:               opts.FetchCooldown,
 		FetchPollInterval:           opts.FetchPollInterval,
+		CompletedJobRetentionPeriod: opts.CompletedRetention,
 		CancelledJobRetentionPeriod: opts.DeadLetterRetention,
 		DiscardedJobRetentionPeriod: opts.DeadLetterRetention,
 		SoftStopTimeout:             opts.StopTimeout,
