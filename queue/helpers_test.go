@@ -129,8 +129,8 @@ func newServer(t testing.TB, opts alexatest.Options) *alexatest.Server {
 func fastOptions() queue.WorkerOptions {
 	return queue.WorkerOptions{
 		Concurrency:       16,
-		JobTimeout:        2 * time.Second,
-		RescueAfter:       3 * time.Second,
+		JobTimeout:        4 * time.Second,
+		RescueAfter:       8 * time.Second,
 		FetchPollInterval: 200 * time.Millisecond,
 		StopTimeout:       2 * time.Second,
 	}
@@ -187,6 +187,38 @@ func sendRate(ts []time.Time) float64 {
 	sorted := append([]time.Time(nil), ts...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Before(sorted[j]) })
 	return float64(len(sorted)-1) / sorted[len(sorted)-1].Sub(sorted[0]).Seconds()
+}
+
+// checkRate checks that the sends at ts kept within 5% of limit: never
+// above it, and not below it but for the time the limit went unused
+// because no worker asked for a permit (idle, as the limit's row counts
+// it: a machine too busy to run the workers on time). Permits drawn and
+// wasted (by a dead worker, say) are not forgiven.
+func checkRate(t *testing.T, ts []time.Time, idle time.Duration, limit float64) {
+	t.Helper()
+	rate := sendRate(ts)
+	sorted := append([]time.Time(nil), ts...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Before(sorted[j]) })
+	span := sorted[len(sorted)-1].Sub(sorted[0])
+	busy := float64(len(ts)-1) / (span - min(idle, span/2)).Seconds()
+	t.Logf("%d sends at %.1f/s for a limit of %.0f/s; %.1f/s over the %s the limit was in use (idle %s)",
+		len(ts), rate, limit, busy, (span - idle).Round(time.Millisecond), idle.Round(time.Millisecond))
+	if rate > limit*1.05 {
+		t.Errorf("aggregate rate %.1f/s, more than 5%% above the limit of %.0f/s", rate, limit)
+	}
+	if busy < limit*0.95 {
+		t.Errorf("aggregate rate %.1f/s while the limit was in use, more than 5%% below the limit of %.0f/s", busy, limit)
+	}
+}
+
+// limitIdle returns the idle time of q's one rate limit.
+func limitIdle(t testing.TB, q *queue.Queue) time.Duration {
+	t.Helper()
+	limits, err := q.RateLimits(context.Background())
+	if err != nil || len(limits) != 1 {
+		t.Fatalf("rate limits %v, %v", limits, err)
+	}
+	return time.Duration(limits[0].IdleSeconds * float64(time.Second))
 }
 
 func received(msgs []alexatest.Message) []time.Time {

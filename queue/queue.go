@@ -172,8 +172,11 @@ CREATE TABLE IF NOT EXISTS ` + q.rateTable + ` (
 	name        text PRIMARY KEY,
 	per_second  double precision NOT NULL CHECK (per_second > 0),
 	burst       integer NOT NULL CHECK (burst >= 1),
-	-- Theoretical arrival time (GCRA): when the bucket is next empty.
-	tat         timestamptz NOT NULL DEFAULT now(),
+	-- Theoretical arrival time (GCRA): when the bucket is next empty;
+	-- NULL until the first draw.
+	tat         timestamptz,
+	-- Time the limit went unused since the first draw.
+	idle_seconds double precision NOT NULL DEFAULT 0,
 	updated_at  timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE ` + q.rateTable + ` IS 'alexa-oos queue: rate limits shared by every worker, one token bucket per row';

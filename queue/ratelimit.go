@@ -22,6 +22,11 @@ type RateLimit struct {
 	PerSecond float64 `json:"perSecond"`
 	// Burst is how many requests may go at once after a quiet spell.
 	Burst int `json:"burst"`
+	// IdleSeconds is how long, since the first request under it, the
+	// limit went unused because no worker was ready to send: there were
+	// no jobs, or too few workers or too little concurrency (or machines
+	// too busy) to keep up with it.
+	IdleSeconds float64 `json:"idleSeconds"`
 }
 
 // SetRateLimit stores the limit name: perSecond requests per second across
@@ -54,13 +59,13 @@ func (q *Queue) SetRateLimit(ctx context.Context, name string, perSecond float64
 
 // RateLimits returns the stored limits, by name.
 func (q *Queue) RateLimits(ctx context.Context) ([]RateLimit, error) {
-	rows, err := q.pool.Query(ctx, "SELECT name, per_second, burst FROM "+q.rateTable+" ORDER BY name")
+	rows, err := q.pool.Query(ctx, "SELECT name, per_second, burst, idle_seconds FROM "+q.rateTable+" ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("queue.RateLimits: %w", q.dbError(err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RateLimit, error) {
 		var l RateLimit
-		err := r.Scan(&l.Name, &l.PerSecond, &l.Burst)
+		err := r.Scan(&l.Name, &l.PerSecond, &l.Burst, &l.IdleSeconds)
 		return l, err
 	})
 	if err != nil {
@@ -88,8 +93,12 @@ const (
 	unlimitedRecheck = time.Second
 	// horizon is how far ahead of now a process holds permits: it draws
 	// again only when the last one it handed out is due within horizon,
-	// so that a dead worker leaves a gap of about horizon at most.
-	horizon = 100 * time.Millisecond
+	// so that a dead worker leaves a gap of about horizon at most. It
+	// grows with the process's lag (late wake-ups and slow draws, as on a
+	// busy machine), up to maxHorizon, so that a late draw does not lose
+	// the limit's time.
+	horizon    = 100 * time.Millisecond
+	maxHorizon = time.Second
 	// staleAfter drops drawn permits not spent this long after their turn
 	// (demand fell): using them late would bunch requests together.
 	staleAfter = 100 * time.Millisecond
@@ -113,7 +122,15 @@ type limiter struct {
 	free      time.Time     // no limit stored: send freely until then
 	paused    time.Time     // throttled: send nothing before then
 	drawing   chan struct{} // closed when the draw in progress ends
-	waiting   int           // callers waiting for that draw
+	waiting   int           // callers in wait
+	holding   int           // callers in wait with a permit, sleeping until its time
+	lag       time.Duration // moving average of wake-up lateness plus draw time
+	woke      time.Duration // lateness of the last wake-up before a draw
+}
+
+// horizon returns how far ahead permits are held now.
+func (l *limiter) horizon() time.Duration {
+	return min(horizon+3*l.lag, maxHorizon)
 }
 
 func newLimiter(q *Queue, name string) *limiter {
@@ -123,6 +140,14 @@ func newLimiter(q *Queue, name string) *limiter {
 // wait blocks until the caller may send one request, or ctx ends
 // (errNotSent).
 func (l *limiter) wait(ctx context.Context) error {
+	l.mu.Lock()
+	l.waiting++
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.waiting--
+		l.mu.Unlock()
+	}()
 	for {
 		l.mu.Lock()
 		now := time.Now()
@@ -146,45 +171,46 @@ func (l *limiter) wait(ctx context.Context) error {
 			l.next = l.next.Add(l.interval)
 			l.left--
 			l.last = at
+			l.holding++
 			l.mu.Unlock()
-			if err := sleepUntil(ctx, at); err != nil {
-				return err
-			}
+			err := sleepUntil(ctx, at)
 			l.mu.Lock()
+			l.holding--
 			paused := time.Now().Before(l.paused)
 			l.mu.Unlock()
+			if err != nil {
+				return err
+			}
 			if paused {
 				// Throttled while this permit was pending: void it.
 				continue
 			}
 			return nil
 		}
-		if ahead := l.last.Sub(now); ahead > horizon {
+		if ahead := l.last.Sub(now); ahead > l.horizon() {
 			// Enough permits are out: draw more when they are nearly spent.
+			wake := now.Add(ahead - l.horizon())
 			l.mu.Unlock()
-			if err := sleepUntil(ctx, now.Add(ahead-horizon)); err != nil {
+			if err := sleepUntil(ctx, wake); err != nil {
 				return err
 			}
+			l.mu.Lock()
+			l.woke = time.Since(wake)
+			l.mu.Unlock()
 			continue
 		}
 		if l.drawing != nil {
 			ch := l.drawing
-			l.waiting++
 			l.mu.Unlock()
 			select {
 			case <-ch:
 			case <-ctx.Done():
-				l.mu.Lock()
-				l.waiting--
-				l.mu.Unlock()
 				return errNotSent
 			}
-			l.mu.Lock()
-			l.waiting--
-			l.mu.Unlock()
 			continue
 		}
-		n := l.waiting + 1
+		// One permit for each caller without one.
+		n := max(1, l.waiting-l.holding)
 		if l.perSecond > 0 {
 			n = min(n, max(1, int(l.perSecond*batchWindow.Seconds())), maxBatch)
 		} else {
@@ -192,12 +218,16 @@ func (l *limiter) wait(ctx context.Context) error {
 		}
 		ch := make(chan struct{})
 		l.drawing = ch
+		late := l.woke
+		l.woke = 0
 		l.mu.Unlock()
 
+		start := time.Now()
 		err := l.draw(ctx, n)
 		l.mu.Lock()
 		l.drawing = nil
 		close(ch)
+		l.lag += (late + time.Since(start) - l.lag) / 4
 		l.mu.Unlock()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -216,7 +246,8 @@ func (l *limiter) draw(ctx context.Context, n int) error {
 	err := l.q.pool.QueryRow(ctx, `
 WITH c AS (SELECT clock_timestamp() AS now)
 UPDATE `+l.q.rateTable+` AS t
-SET tat = GREATEST(t.tat, c.now) + make_interval(secs => $2::float8 / t.per_second)
+SET tat = GREATEST(COALESCE(t.tat, c.now), c.now) + make_interval(secs => $2::float8 / t.per_second),
+    idle_seconds = t.idle_seconds + GREATEST(0, EXTRACT(EPOCH FROM (c.now - COALESCE(t.tat, c.now))))::float8
 FROM c
 WHERE t.name = $1
 RETURNING t.per_second, t.burst, EXTRACT(EPOCH FROM (t.tat - c.now))::float8`, l.name, n).Scan(&perSecond, &burst, &ahead)
@@ -254,7 +285,7 @@ func (l *limiter) pause(ctx context.Context, d time.Duration) error {
 	l.mu.Unlock()
 	_, err := l.q.pool.Exec(ctx, `
 UPDATE `+l.q.rateTable+`
-SET tat = GREATEST(tat, clock_timestamp() + make_interval(secs => $2::float8 + (burst - 1) / per_second))
+SET tat = GREATEST(COALESCE(tat, clock_timestamp()), clock_timestamp() + make_interval(secs => $2::float8 + (burst - 1) / per_second))
 WHERE name = $1`, l.name, d.Seconds())
 	if err != nil {
 		return fmt.Errorf("queue: pausing rate limit %q: %w", l.name, l.q.dbError(err))

@@ -2,7 +2,6 @@ package queue_test
 
 import (
 	"context"
-	"math"
 	"testing"
 
 	"github.com/alexa-oos/alexa/alexatest"
@@ -25,37 +24,30 @@ func enqueueMessages(t testing.TB, q *queue.Queue, from, n int) {
 	}
 }
 
-func checkRate(t *testing.T, srv *alexatest.Server, limit float64) {
-	t.Helper()
-	got := sendRate(received(srv.Messages()))
-	t.Logf("%d sends at %.1f/s for a limit of %.0f/s", len(srv.Messages()), got, limit)
-	if math.Abs(got/limit-1) > 0.05 {
-		t.Errorf("aggregate rate %.1f/s, want within 5%% of %.0f/s", got, limit)
-	}
-}
-
 // One worker sends at the stored rate.
 func TestRateOneWorker(t *testing.T) {
 	t.Parallel()
-	const n, limit = 400, 100.0
+	const n, limit = 200, 50.0
 	_, q := newTestQueue(t)
 	srv := newServer(t, alexatest.Options{})
 	enqueueMessages(t, q, 0, n)
 	opts := fastOptions()
 	opts.Rate = limit
+	opts.Concurrency = 32 // slack, so that a busy machine does not starve the limit
 	startWorker(t, q, srv.Config(), opts)
 	waitFor(t, "every message", func() bool { return srv.Accepted() == n })
-	checkRate(t, srv, limit)
+	checkRate(t, received(srv.Messages()), limitIdle(t, q), limit)
 }
 
 // Five workers share the limit, while two join and two leave mid-run.
 func TestRateWorkersJoinAndLeave(t *testing.T) {
 	t.Parallel()
-	const n, limit = 1000, 200.0
+	const n, limit = 500, 100.0
 	db, q := newTestQueue(t)
 	srv := newServer(t, alexatest.Options{})
 	enqueueMessages(t, q, 0, n)
 	opts := fastOptions()
+	opts.Concurrency = 32
 	if err := q.SetRateLimit(context.Background(), srv.Credentials().ClientID, limit, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -72,5 +64,5 @@ func TestRateWorkersJoinAndLeave(t *testing.T) {
 	stops[0]()
 	stops[1]()
 	waitFor(t, "every message", func() bool { return srv.Accepted() == n })
-	checkRate(t, srv, limit)
+	checkRate(t, received(srv.Messages()), limitIdle(t, q), limit)
 }

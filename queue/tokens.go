@@ -204,6 +204,11 @@ func (s *TokenStore) load(ctx context.Context, scope string) (string, error) {
 		key, sealed, sum[:], t.expiry, t.fetched); err != nil {
 		return "", fmt.Errorf("queue: token store: %w", s.q.dbError(err))
 	}
+	// Tokens of other credentials or token URLs (an emulator's, a
+	// rotated secret's) are useless a day after they expired.
+	if _, err := tx.Exec(ctx, "DELETE FROM "+s.q.tokenTable+" WHERE expires_at < now() - interval '1 day'"); err != nil {
+		return "", fmt.Errorf("queue: token store: %w", err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return "", fmt.Errorf("queue: token store: %w", err)
 	}
