@@ -47,9 +47,12 @@
 // of RateLimitTable: a token bucket (GCRA) that each worker draws permits
 // from in batches of at most 50 ms worth, and spends locally at the
 // limit's pace. A worker that dies wastes at most the permits it held
-// (about 100 ms worth), so the aggregate rate can dip but never exceed the
-// limit, whether one worker runs or fifty, joining or leaving. A 429 from
-// Alexa pauses every worker on the limit for its Retry-After.
+// (about 100 ms worth; up to a second's on a machine too busy to wake it
+// on time), so the aggregate rate can dip but never exceed the limit,
+// whether one worker runs or fifty, joining or leaving. A 429 from Alexa
+// pauses every worker on the limit for its Retry-After. RateLimit's
+// IdleSeconds tells how long the limit went unused because no worker was
+// ready: the sign that more workers or concurrency would go faster.
 //
 // # Shared token
 //

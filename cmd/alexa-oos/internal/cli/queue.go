@@ -576,7 +576,8 @@ func (a *app) printStatus(st *queue.Status) {
 		fmt.Fprintln(w, "  rate limit: none stored (queue work --rate N sets one)")
 	}
 	for _, l := range st.RateLimits {
-		fmt.Fprintf(w, "  rate limit %s: %g/s, burst %d\n", l.Name, l.PerSecond, l.Burst)
+		fmt.Fprintf(w, "  rate limit %s: %g/s, burst %d; unused %s since its first use (no worker ready to send)\n",
+			l.Name, l.PerSecond, l.Burst, time.Duration(l.IdleSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
 	if len(st.LastErrors) == 0 {
 		return
