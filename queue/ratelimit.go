@@ -99,8 +99,9 @@ const (
 	// the limit's time.
 	horizon    = 100 * time.Millisecond
 	maxHorizon = time.Second
-	// staleAfter drops drawn permits not spent this long after their turn
-	// (demand fell): using them late would bunch requests together.
+	// staleAfter drops drawn permits not spent this long (or the horizon,
+	// when longer) after their turn, as when demand fell: using them late
+	// would bunch requests together.
 	staleAfter = 100 * time.Millisecond
 )
 
@@ -163,7 +164,7 @@ func (l *limiter) wait(ctx context.Context) error {
 			l.mu.Unlock()
 			return nil
 		}
-		if l.left > 0 && now.Sub(l.next) > max(staleAfter, l.interval) {
+		if l.left > 0 && now.Sub(l.next) > max(staleAfter, l.interval, l.horizon()) {
 			l.left = 0
 		}
 		if l.left > 0 {

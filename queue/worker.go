@@ -338,14 +338,15 @@ func (w *Worker) outcome(ctx context.Context, id int64, st *sendState, err error
 	)
 	switch {
 	case !st.sent.Load() && !errors.As(err, &ve):
-		// Nothing left this process: the job ended while waiting for a
-		// permit or a token. Another worker may take it at once.
-		w.requeued.Add(1)
+		// Nothing left this process.
 		if ctx.Err() == nil {
 			// A token or database failure before sending: back off.
 			w.retried.Add(1)
 			return err
 		}
+		// The job ended while waiting for a permit or a token: another
+		// worker may take it at once, without spending an attempt.
+		w.requeued.Add(1)
 		return river.JobSnooze(0)
 	case errors.As(err, &ve):
 		return w.cancel(ctx, id, err)
