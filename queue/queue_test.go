@@ -462,3 +462,38 @@ func TestTokenStoreSharesOneToken(t *testing.T) {
 		t.Errorf("rotated secret got %q (%v) after %d fetches, want its own token", tok, err, other.fetches-10)
 	}
 }
+
+// A job whose attempt ends while it waits for its permit was not sent: it
+// goes back to the queue without spending an attempt, and is sent later.
+func TestJobEndingBeforeItsPermitIsRequeued(t *testing.T) {
+	t.Parallel()
+	db, q := newTestQueue(t)
+	srv := newServer(t, alexatest.Options{})
+	ctx := context.Background()
+	var ids []int64
+	for i := range 4 {
+		res, err := q.Enqueue(ctx, message(t, i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.ID)
+	}
+	opts := fastOptions()
+	opts.Rate = 2 // permits 0.5 s apart: the fourth job waits past its timeout
+	opts.JobTimeout = time.Second
+	opts.RescueAfter = 3 * time.Second
+	opts.Concurrency = 4
+	w, _ := startWorker(t, q, srv.Config(), opts)
+	for _, id := range ids {
+		waitFor(t, "completion", func() bool { s, _ := jobState(t, db, id); return s == "completed" })
+		if _, attempt := jobState(t, db, id); attempt != 1 {
+			t.Errorf("job %d completed after %d attempts, want 1", id, attempt)
+		}
+	}
+	if st := w.Stats(); st.Requeued == 0 || st.Sent != 4 || st.Retried != 0 {
+		t.Errorf("stats %+v, want some requeued, 4 sent, none retried", st)
+	}
+	if n := srv.Accepted(); n != 4 {
+		t.Errorf("%d messages accepted, want 4", n)
+	}
+}
