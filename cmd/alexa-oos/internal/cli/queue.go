@@ -611,6 +611,9 @@ apply.`,
 				return err
 			}
 			defer q.Pool().Close()
+			if _, err := q.Status(ctx, 0); err != nil {
+				return queueError(err)
+			}
 			logger := a.riverLogger()
 			h, err := riverui.NewHandler(&riverui.HandlerOpts{
 				Endpoints: riverui.NewEndpoints(q.River(), nil),
