@@ -61,10 +61,10 @@ func TestHelperWorker(t *testing.T) {
 }
 
 // Three worker processes deliver every item under one global rate, one of
-// them killed with SIGKILL mid-run: the dead worker's jobs are rescued
-// and sent by the others, duplicates are at most its jobs in flight, the
-// aggregate rate stays within 5% of the limit, and the whole run makes one
-// token request per scope.
+// them killed with SIGKILL mid-run and two more joining later: the dead
+// worker's jobs are rescued and sent by the others, duplicates are at most
+// its jobs in flight, the aggregate rate stays within 5% of the limit, and
+// the five processes make one token request per scope.
 func TestWorkerProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs worker processes for about half a minute")
@@ -99,8 +99,7 @@ func TestWorkerProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	procs := make([]*exec.Cmd, 3)
-	for i := range procs {
+	start := func(i int) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWorker$", "-test.v")
 		cmd.Env = append(os.Environ(),
 			envHelper+"=worker-"+strconv.Itoa(i),
@@ -112,12 +111,13 @@ func TestWorkerProcesses(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		procs[i] = cmd
 		t.Cleanup(func() {
 			cmd.Process.Kill()
 			cmd.Wait()
 		})
+		return cmd
 	}
+	procs := []*exec.Cmd{start(0), start(1), start(2)}
 	// The limit's idle time, sampled: the rescue gap's idle time must not
 	// count in the rate while the queue was full.
 	type sample struct {
@@ -149,6 +149,9 @@ func TestWorkerProcesses(t *testing.T) {
 	victim.Wait()
 	killedAt := time.Now()
 	t.Logf("killed worker-1 at %d accepted", srv.Accepted())
+	// Two more join: five processes in all.
+	waitFor(t, "half the items", func() bool { return srv.Accepted() >= total/2 })
+	procs = append(procs, start(3), start(4))
 
 	// Every message reaches its user; every event is accepted once (the
 	// emulator refuses a repeated referenceId with 409).
@@ -159,7 +162,7 @@ func TestWorkerProcesses(t *testing.T) {
 	})
 	close(sampling)
 	<-sampled
-	for _, p := range []*exec.Cmd{procs[0], procs[2]} {
+	for _, p := range []*exec.Cmd{procs[0], procs[2], procs[3], procs[4]} {
 		p.Process.Signal(syscall.SIGTERM)
 		p.Wait()
 	}
