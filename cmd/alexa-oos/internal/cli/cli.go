@@ -225,6 +225,7 @@ func (a *app) rootCommand() *cobra.Command {
 	})
 	root.AddCommand(a.proactiveCommand(), a.messageCommand(), a.tokenCommand(), a.emulatorCommand(), a.bulkCommand())
 	root.AddCommand(a.datastoreCommand())
+	root.AddCommand(a.queueCommand())
 	return root
 }
 
