@@ -323,7 +323,13 @@ func (p *Provider) exchange(ctx context.Context, k cacheKey) (cached, error) {
 // redacted: a server or proxy echoing the request must not put the
 // credentials into an error.
 func (p *Provider) mapError(op string, rec *recorder, err error) error {
-	secrets := []string{p.cfg.Credentials.ClientSecret, p.cfg.Credentials.RefreshToken}
+	return mapTokenError(op, p.cfg.TokenURL, rec, err, p.cfg.Credentials.ClientSecret, p.cfg.Credentials.RefreshToken)
+}
+
+// mapTokenError turns a failed token request into an *Error (LWA answered)
+// or an *alexa.TransportError (it did not), with secrets redacted from
+// everything quoted from the answer: the one mapping of every grant.
+func mapTokenError(op, tokenURL string, rec *recorder, err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &re):
@@ -341,7 +347,7 @@ func (p *Provider) mapError(op string, rec *recorder, err error) error {
 		e.Description = redact.String(e.Description, secrets...)
 		return e
 	case rec.err != nil:
-		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: p.cfg.TokenURL, Err: redact.Error(httpx.UnwrapURLError(rec.err), secrets...)}
+		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: tokenURL, Err: redact.Error(httpx.UnwrapURLError(rec.err), secrets...)}
 	default:
 		// A 2xx answer x/oauth2 could not read as a token.
 		return &Error{Op: op, StatusCode: rec.status, Code: "invalid_response", Description: redact.String(err.Error(), secrets...)}
