@@ -135,10 +135,11 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &app{env: Env{Getenv: func(k string) string { return tt.vars[k] }}, flags: pflag.NewFlagSet("x", pflag.ContinueOnError), output: "text"}
-			a.flags.String("client-id", "", "")
-			a.setup()
-			got, err := a.resolve(tt.refresh)
+			f := newFactory(Env{Getenv: func(k string) string { return tt.vars[k] }})
+			f.flags = pflag.NewFlagSet("x", pflag.ContinueOnError)
+			f.flags.String("client-id", "", "")
+			f.setup()
+			got, err := f.Target(tt.refresh)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want one naming %s", err, tt.err)

@@ -1,0 +1,224 @@
+package cli
+
+// How a command is built
+//
+// Every command follows the shape of the GitHub CLI's commands (cli/cli,
+// pkg/cmd/issue/close):
+//
+//   - an options struct, XOptions, holding what the command works with:
+//     its streams (IO), the lazily resolved target (Target, which reads
+//     secret files and may start the built-in emulator, but only when
+//     called), the clock, and the values of its flags and arguments;
+//   - NewCmdX(f *Factory, runF func(*XOptions) error) *cobra.Command,
+//     whose RunE copies the arguments and the global flags into the
+//     options and checks them, with no network I/O, and then calls runF
+//     when given (tests capture the options that way) or runX;
+//   - runX(ctx, opts) error, which does the work: resolution, then the
+//     call, then the output. It takes ctx first, as every call does here,
+//     instead of keeping one in the options.
+//
+// Errors returned from RunE are classified once, by the root command (see
+// classifyRunE): a command returns usagef(...) for a usage error, or the
+// library's error as is.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+// IOStreams are the standard streams of one run, and the format of its
+// results.
+type IOStreams struct {
+	// In is read by "-" file arguments.
+	In io.Reader
+	// Out receives results; ErrOut notices, warnings, errors and logs.
+	Out, ErrOut io.Writer
+	// Output is the format of results, "text" or "json" (flag -o).
+	Output string
+}
+
+// JSON reports whether results are wanted as JSON (-o json).
+func (s *IOStreams) JSON() bool { return s.Output == "json" }
+
+// IsStderrTerminal reports whether ErrOut is a terminal, where a bulk job
+// draws a progress bar instead of printing progress lines.
+func (s *IOStreams) IsStderrTerminal() bool { return isTerminal(s.ErrOut) }
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Factory is what every command is built from: the streams, environment
+// and clock of one run, the global flags, and where requests go, resolved
+// only when a command asks (Target).
+type Factory struct {
+	IO *IOStreams
+	// Getenv looks up an environment variable ("" when unset).
+	Getenv func(string) string
+	// Now is the clock: it fills request times and judges expiry.
+	Now func() time.Time
+
+	// globalFlags are the root command's persistent flags (and the
+	// proactive group's --any-locale), set before any RunE runs.
+	globalFlags
+}
+
+// globalFlags are the flags every command shares.
+type globalFlags struct {
+	clientID         string
+	clientSecretFile string
+	refreshTokenFile string
+	clientSecretFlag string // refused: secrets are never flag values
+	region           string
+	endpoint         string
+	tokenURL         string
+	timeout          time.Duration
+	verbose          bool
+	anyLocale        bool // proactive --any-locale
+
+	flags  *pflag.FlagSet // the root's persistent flags, to tell set from default
+	logger *slog.Logger
+}
+
+// newFactory returns the Factory of a run in env, its zero fields given
+// their defaults.
+func newFactory(env Env) *Factory {
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
+	if env.Stdout == nil {
+		env.Stdout = io.Discard
+	}
+	if env.Stderr == nil {
+		env.Stderr = io.Discard
+	}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	return &Factory{
+		IO:          &IOStreams{In: env.Stdin, Out: env.Stdout, ErrOut: env.Stderr, Output: "text"},
+		Getenv:      env.Getenv,
+		Now:         env.Now,
+		globalFlags: globalFlags{timeout: DefaultTimeout, logger: slog.New(slog.DiscardHandler)},
+	}
+}
+
+// Target resolves where a command sends, from the global flags and the
+// environment: see resolve. It reads secret files, never the network.
+func (f *Factory) Target(needRefresh bool) (*target, error) { return f.resolve(needRefresh) }
+
+// timeoutGiven reports whether --timeout was given on the command line.
+func (f *Factory) timeoutGiven() bool { return f.flags != nil && f.flags.Changed("timeout") }
+
+// withTimeout bounds ctx by timeout, the --timeout of a command; 0 means
+// no deadline.
+func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout > 0 {
+		return context.WithTimeout(ctx, timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// stringEnumFlag defines a string flag restricted to options, as the
+// GitHub CLI's cmdutil.StringEnumFlag does: the help lists the options,
+// and any other value is a usage error naming the flag, the value and the
+// options, before the command runs. A value matches an option in any case
+// and is stored as the option's spelling; parse, when not nil, reads the
+// value instead (to accept other spellings, such as "dev").
+func stringEnumFlag(fs *pflag.FlagSet, p *string, name, shorthand, defaultValue string, options []string, parse func(string) (string, bool), usage string) *pflag.Flag {
+	*p = defaultValue
+	v := &enumValue{p: p, flag: "--" + name, options: options, parse: parse}
+	if shorthand != "" {
+		v.flag = "-" + shorthand + "/--" + name
+	}
+	return fs.VarPF(v, name, shorthand, fmt.Sprintf("%s: {%s}", usage, strings.Join(options, "|")))
+}
+
+// enumValue is the pflag.Value of a stringEnumFlag.
+type enumValue struct {
+	p       *string
+	flag    string // as errors name it: --stage, -o/--output
+	options []string
+	parse   func(string) (string, bool)
+}
+
+func (e *enumValue) Set(s string) error {
+	if e.parse != nil {
+		if v, ok := e.parse(s); ok {
+			*e.p = v
+			return nil
+		}
+	} else if i := slices.IndexFunc(e.options, func(o string) bool { return strings.EqualFold(o, strings.TrimSpace(s)) }); i >= 0 {
+		*e.p = e.options[i]
+		return nil
+	}
+	return &enumError{flag: e.flag, value: s, options: e.options}
+}
+
+func (e *enumValue) String() string { return *e.p }
+func (e *enumValue) Type() string   { return "string" }
+
+// enumError is a value outside an enum flag's options.
+type enumError struct {
+	flag, value string
+	options     []string
+}
+
+func (e *enumError) Error() string {
+	return fmt.Sprintf("%s: must be %s (got %q)", e.flag, orList(e.options), e.value)
+}
+
+// orList spells options as "a or b", "a, b or c".
+func orList(options []string) string {
+	if len(options) < 2 {
+		return strings.Join(options, "")
+	}
+	return strings.Join(options[:len(options)-1], ", ") + " or " + options[len(options)-1]
+}
+
+// flagError is the root's flag error function: every flag error is a
+// usage error; an enum flag's says what it accepts, in its own words.
+func flagError(cmd *cobra.Command, err error) error {
+	var ee *enumError
+	if errors.As(err, &ee) {
+		return usagef("%v", ee)
+	}
+	return usagef("%v", err)
+}
+
+// app is the older shape of a command's dependencies, still used by the
+// emulator command: its methods and env are the Factory's, as that
+// command expects them. New commands take a *Factory and an options
+// struct instead (see the top of this file).
+type app struct {
+	*Factory
+	env Env
+}
+
+func (f *Factory) app() *app {
+	return &app{Factory: f, env: Env{Stdin: f.IO.In, Stdout: f.IO.Out, Stderr: f.IO.ErrOut, Getenv: f.Getenv, Now: f.Now}}
+}
+
+func (a *app) json() bool                       { return a.IO.JSON() }
+func (a *app) printJSON(v any)                  { a.IO.printJSON(v) }
+func (a *app) warn(format string, args ...any)  { a.IO.warnf(format, args...) }
+func (a *app) classify(err error) *cliError     { return classify(err, a.timeout) }
+func (a *app) run(f func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return f // the root classifies every command's errors
+}
