@@ -215,10 +215,10 @@ func (f *Factory) app() *app {
 	return &app{Factory: f, env: Env{Stdin: f.IO.In, Stdout: f.IO.Out, Stderr: f.IO.ErrOut, Getenv: f.Getenv, Now: f.Now}}
 }
 
-func (a *app) json() bool                       { return a.IO.JSON() }
-func (a *app) printJSON(v any)                  { a.IO.printJSON(v) }
-func (a *app) warn(format string, args ...any)  { a.IO.warnf(format, args...) }
-func (a *app) classify(err error) *cliError     { return classify(err, a.timeout) }
+func (a *app) json() bool                      { return a.IO.JSON() }
+func (a *app) printJSON(v any)                 { a.IO.printJSON(v) }
+func (a *app) warn(format string, args ...any) { a.IO.warnf(format, args...) }
+func (a *app) classify(err error) *cliError    { return classify(err, a.timeout) }
 func (a *app) run(f func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
 	return f // the root classifies every command's errors
 }
