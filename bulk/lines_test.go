@@ -15,6 +15,7 @@ import (
 )
 
 func TestLineReader(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", bulk.MaxLineBytes+1)
 	exact := strings.Repeat("y", bulk.MaxLineBytes)
 	input := "\xef\xbb\xbf{\"a\":1}\r\n\n   \n" + long + "\n  {\"b\":2}  \n" + exact + "\n{\"c\":3}"
@@ -51,6 +52,7 @@ func TestLineReader(t *testing.T) {
 }
 
 func TestParseMessage(t *testing.T) {
+	t.Parallel()
 	user, m, err := bulk.ParseMessage([]byte(`{"userId": "u", "data": { "k" : "v" }}`))
 	if err != nil || user != "u" || string(m.Data.(json.RawMessage)) != `{"k":"v"}` || m.ExpiresAfterSeconds != 3600 {
 		t.Fatalf("%q %+v %v", user, m, err)

@@ -3,6 +3,10 @@
 // results, and map errors to exit statuses. [Main] is the whole program;
 // [Run] is the same with an explicit context and environment, so the
 // commands can be tested in-process.
+//
+// Each command is an options struct, a NewCmdX(f, runF) constructor that
+// parses and checks its flags, and a runX function that does the work;
+// factory.go says how, for whoever adds one.
 package cli
 
 import (
@@ -187,7 +191,7 @@ func newRoot(f *Factory, cmds ...*cobra.Command) *cobra.Command {
 	fs.StringVar(&g.tokenURL, "token-url", "", "LWA token endpoint URL (env "+EnvTokenURL+")")
 	fs.DurationVar(&g.timeout, "timeout", DefaultTimeout, "deadline of the whole command, retries included (0: no deadline)")
 	fs.BoolVarP(&g.verbose, "verbose", "v", false, "log requests to stderr (never secrets or tokens)")
-	stringEnumFlag(fs, &f.IO.Output, "output", "o", "text", []string{"text", "json"}, nil, "output format")
+	stringEnumFlag(root, fs, &f.IO.Output, "output", "o", "text", []string{"text", "json"}, nil, "output format")
 	g.flags = fs
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(cmds...)

@@ -6,20 +6,26 @@ package cli
 // pkg/cmd/issue/close):
 //
 //   - an options struct, XOptions, holding what the command works with:
-//     its streams (IO), the lazily resolved target (Target, which reads
-//     secret files and may start the built-in emulator, but only when
-//     called), the clock, and the values of its flags and arguments;
+//     its streams (IO), the clock (Now), where requests go (Target, which
+//     resolves the configuration, secret files included, only when the run
+//     calls it; the target's connect starts the built-in emulator when
+//     nothing is configured), and the values of its flags and arguments;
 //   - NewCmdX(f *Factory, runF func(*XOptions) error) *cobra.Command,
-//     whose RunE copies the arguments and the global flags into the
-//     options and checks them, with no network I/O, and then calls runF
-//     when given (tests capture the options that way) or runX;
-//   - runX(ctx, opts) error, which does the work: resolution, then the
-//     call, then the output. It takes ctx first, as every call does here,
-//     instead of keeping one in the options.
+//     whose RunE copies the arguments and the global flags it needs
+//     (--timeout, --any-locale, -v) into the options and checks them, with
+//     no I/O, and then calls runF when given (tests capture the options
+//     that way, see flags_test.go) or runX;
+//   - runX(ctx, opts) error, which does the work in three steps:
+//     resolution (target, inputs, validation: nothing sent), the call,
+//     then the output (text, or JSON with -o json). It takes ctx first, as
+//     every call here does, instead of keeping one in the options.
 //
-// Errors returned from RunE are classified once, by the root command (see
-// classifyRunE): a command returns usagef(...) for a usage error, or the
-// library's error as is.
+// A group is built by xGroup(f, cmds...) and NewCmdX(f) adds its commands:
+// a test puts one command, built with its runF, in its real group. Errors
+// returned from RunE are classified once, by the root (classifyRunE): a
+// command returns usagef(...) for a usage error, the library's errors as
+// they are. Enum flags are defined with stringEnumFlag. The emulator
+// command still has the older shape, a method of app.
 
 import (
 	"context"
@@ -135,19 +141,25 @@ func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, c
 	return context.WithCancel(ctx)
 }
 
-// stringEnumFlag defines a string flag restricted to options, as the
-// GitHub CLI's cmdutil.StringEnumFlag does: the help lists the options,
-// and any other value is a usage error naming the flag, the value and the
-// options, before the command runs. A value matches an option in any case
-// and is stored as the option's spelling; parse, when not nil, reads the
-// value instead (to accept other spellings, such as "dev").
-func stringEnumFlag(fs *pflag.FlagSet, p *string, name, shorthand, defaultValue string, options []string, parse func(string) (string, bool), usage string) *pflag.Flag {
+// stringEnumFlag defines a string flag of cmd, in fs (its Flags or
+// PersistentFlags), restricted to options, as the GitHub CLI's
+// cmdutil.StringEnumFlag does: the help lists the options, shell
+// completion offers them, and any other value is a usage error naming the
+// flag, the value and the options, before the command runs. A value
+// matches an option in any case and is stored as the option's spelling;
+// parse, when not nil, reads the value instead (to accept other
+// spellings, such as "dev").
+func stringEnumFlag(cmd *cobra.Command, fs *pflag.FlagSet, p *string, name, shorthand, defaultValue string, options []string, parse func(string) (string, bool), usage string) *pflag.Flag {
 	*p = defaultValue
 	v := &enumValue{p: p, flag: "--" + name, options: options, parse: parse}
 	if shorthand != "" {
 		v.flag = "-" + shorthand + "/--" + name
 	}
-	return fs.VarPF(v, name, shorthand, fmt.Sprintf("%s: {%s}", usage, strings.Join(options, "|")))
+	f := fs.VarPF(v, name, shorthand, fmt.Sprintf("%s: {%s}", usage, strings.Join(options, "|")))
+	cmd.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return options, cobra.ShellCompDirectiveNoFileComp
+	})
+	return f
 }
 
 // enumValue is the pflag.Value of a stringEnumFlag.

@@ -279,14 +279,14 @@ func TestNewCmdDatastore(t *testing.T) {
 	})
 }
 
-// TestStringEnumFlag: an enum flag lists its values in the help, stores
-// a value in its option's spelling, and refuses any other value naming
-// the flag, the value and the values it takes.
+// TestStringEnumFlag: an enum flag lists its values in the help and in
+// shell completion, stores a value in its option's spelling, and refuses
+// any other value naming the flag, the value and the values it takes.
 func TestStringEnumFlag(t *testing.T) {
 	t.Parallel()
 	newCmd := func(p *string) *cobra.Command {
 		cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }, SilenceErrors: true, SilenceUsage: true}
-		stringEnumFlag(cmd.Flags(), p, "color", "c", "red", []string{"red", "green", "blue"}, nil, "a color")
+		stringEnumFlag(cmd, cmd.Flags(), p, "color", "c", "red", []string{"red", "green", "blue"}, nil, "a color")
 		cmd.SetFlagErrorFunc(flagError)
 		cmd.SetOut(&bytes.Buffer{})
 		return cmd
@@ -317,9 +317,14 @@ func TestStringEnumFlag(t *testing.T) {
 	if !strings.Contains(help.String(), `a color: {red|green|blue} (default "red")`) {
 		t.Errorf("help:\n%s", help.String())
 	}
+	if complete, ok := cmd.GetFlagCompletionFunc("color"); !ok {
+		t.Error("no completion")
+	} else if values, _ := complete(cmd, nil, ""); strings.Join(values, " ") != "red green blue" {
+		t.Errorf("completion offers %q", values)
+	}
 }
 
-// TestOutputFlag: -o is an enum flag of the root, which every command's
+// TestOutputEnumFlag: -o is an enum flag of the root, which every command's
 // output and errors follow.
 func TestOutputEnumFlag(t *testing.T) {
 	t.Parallel()

@@ -62,7 +62,7 @@ Files are JSON in UTF-8 (a leading byte order mark is dropped), at most
 // stageFlag defines --stage, a skill stage as proactive.ParseStage reads
 // it (development by default), into p.
 func stageFlag(cmd *cobra.Command, p *string) {
-	stringEnumFlag(cmd.Flags(), p, "stage", "", "development", []string{"development", "live"}, func(s string) (string, bool) {
+	stringEnumFlag(cmd, cmd.Flags(), p, "stage", "", "development", []string{"development", "live"}, func(s string) (string, bool) {
 		st, err := proactive.ParseStage(s)
 		return strings.ToLower(string(st)), err == nil
 	}, "skill stage")
