@@ -20,8 +20,9 @@ package cli
 //     then the output (text, or JSON with -o json). It takes ctx first, as
 //     every call here does, instead of keeping one in the options.
 //
-// A group is built by xGroup(f, cmds...) and NewCmdX(f) adds its commands:
-// a test puts one command, built with its runF, in its real group. Errors
+// A group is built by xGroup(cmds...) (proactiveGroup(f, cmds...), for
+// its --any-locale), and NewCmdX(f) adds its commands to it: a test puts
+// one command, built with its runF, in its real group. Errors
 // returned from RunE are classified once, by the root (classifyRunE): a
 // command returns usagef(...) for a usage error, the library's errors as
 // they are. Enum flags are defined with stringEnumFlag. The emulator
