@@ -281,7 +281,7 @@ func (s *IOStreams) writeJSON(v any, indent string) error {
 	return err
 }
 
-// warn prints a warning on stderr. Warnings never change the exit status.
+// warnf prints a warning on stderr. Warnings never change the exit status.
 func (s *IOStreams) warnf(format string, args ...any) {
 	fmt.Fprintf(s.ErrOut, "alexa-oos: warning: "+format+"\n", args...)
 }
