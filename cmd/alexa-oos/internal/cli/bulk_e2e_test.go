@@ -271,9 +271,10 @@ func TestBulkProgressLine(t *testing.T) {
 	t.Parallel()
 	srv := newEmulator(t, alexatest.Options{})
 	env := emulatorEnv(srv)
-	env["ALEXA_OOS_PROGRESS_INTERVAL"] = "200ms"
+	// A line every 50ms, for jobs that last at least 150ms.
+	env["ALEXA_OOS_PROGRESS_INTERVAL"] = "50ms"
 	input := writeLines(t, "messages.jsonl", append(messageLines("G", 75), "", "  ")) // trailing blank lines are not items
-	r := run(t, env, "", "bulk", "message", "--input", input, "--rate", "50")
+	r := run(t, env, "", "bulk", "message", "--input", input, "--rate", "200")
 	if r.code != 0 {
 		t.Fatalf("%s", r)
 	}
@@ -283,7 +284,7 @@ func TestBulkProgressLine(t *testing.T) {
 	}
 
 	// Standard input has no total.
-	r = run(t, env, strings.Join(messageLines("H", 30), "\n"), "bulk", "message", "--input", "-", "--rate", "50")
+	r = run(t, env, strings.Join(messageLines("H", 30), "\n"), "bulk", "message", "--input", "-", "--rate", "200")
 	line = regexp.MustCompile(`(?m)^alexa-oos: \d+ done \(\d+ delivered, \d+ failed\), \d+/s$`)
 	if r.code != 0 || !line.MatchString(r.stderr) {
 		t.Errorf("no progress line on stderr\n%s", r)

@@ -39,6 +39,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/proactive"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -216,9 +218,10 @@ func flagError(cmd *cobra.Command, err error) error {
 }
 
 // app is the older shape of a command's dependencies, still used by the
-// emulator command: its methods and env are the Factory's, as that
-// command expects them. New commands take a *Factory and an options
-// struct instead (see the top of this file).
+// emulator command: its methods and env are the Factory's, as such
+// commands expect them, until they are rebuilt as NewCmdX (then app
+// goes). New commands take a *Factory and an options struct instead (see
+// the top of this file).
 type app struct {
 	*Factory
 	env Env
@@ -228,10 +231,25 @@ func (f *Factory) app() *app {
 	return &app{Factory: f, env: Env{Stdin: f.IO.In, Stdout: f.IO.Out, Stderr: f.IO.ErrOut, Getenv: f.Getenv, Now: f.Now}}
 }
 
-func (a *app) json() bool                      { return a.IO.JSON() }
-func (a *app) printJSON(v any)                 { a.IO.printJSON(v) }
-func (a *app) warn(format string, args ...any) { a.IO.warnf(format, args...) }
-func (a *app) classify(err error) *cliError    { return classify(err, a.timeout) }
+func (a *app) json() bool                                         { return a.IO.JSON() }
+func (a *app) now() time.Time                                     { return a.Now() }
+func (a *app) printJSON(v any)                                    { a.IO.printJSON(v) }
+func (a *app) writeJSON(v any, indent string) error               { return a.IO.writeJSON(v, indent) }
+func (a *app) warn(format string, args ...any)                    { a.IO.warnf(format, args...) }
+func (a *app) classify(err error) *cliError                       { return classify(err, a.timeout) }
+func (a *app) readJSON(flag, file string) (string, []byte, error) { return a.IO.readJSON(flag, file) }
+func (a *app) rules() proactive.Rules                             { return proactiveRules(a.Now, a.anyLocale) }
+func (a *app) connect(t *target, doing string)                    { t.connect(doing, alexatest.Options{}) }
+func (a *app) connectWith(t *target, doing string, opts alexatest.Options) {
+	t.connect(doing, opts)
+}
+
+// context returns the context of a command run: cmd's, bounded by
+// --timeout.
+func (a *app) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	return withTimeout(cmd.Context(), a.timeout)
+}
+
 func (a *app) run(f func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
 	return f // the root classifies every command's errors
 }
