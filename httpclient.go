@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/alexa-oos/alexa/internal/httpx"
 )
 
 // HTTPClient sends one HTTP request. *http.Client satisfies it, so any
@@ -44,8 +45,7 @@ type HTTPOptions struct {
 	AllowInsecureHTTP bool
 }
 
-// NewHTTPClient returns the default HTTP client (the seed's
-// DefaultApiClient): pooled keep-alive connections, timeouts on dial, TLS
+// NewHTTPClient returns the default HTTP client: pooled keep-alive connections, timeouts on dial, TLS
 // handshake, response headers and the whole call, the proxy from the
 // environment (HTTPS_PROXY, NO_PROXY), the system's root certificates
 // (SSL_CERT_FILE works), plain http refused except to loopback hosts, and
@@ -74,24 +74,7 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 	if !o.AllowInsecureHTTP {
 		rt = httpsOnly{t}
 	}
-	return &http.Client{Transport: rt, Timeout: or(o.Timeout, 30*time.Second), CheckRedirect: refuseRedirect}
-}
-
-// refuseRedirect makes an http.Client return a 3xx response as it is.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// NoRedirects returns c refusing redirects: an *http.Client is copied with
-// a CheckRedirect that hands back the 3xx response (its Transport, Jar and
-// Timeout are shared); any other HTTPClient is returned as it is. The API
-// clients and the LWA provider send through it.
-func NoRedirects(c HTTPClient) HTTPClient {
-	hc, ok := c.(*http.Client)
-	if !ok || hc == nil {
-		return c
-	}
-	cp := *hc
-	cp.CheckRedirect = refuseRedirect
-	return &cp
+	return &http.Client{Transport: rt, Timeout: or(o.Timeout, 30*time.Second), CheckRedirect: httpx.RefuseRedirect}
 }
 
 var defaultHTTPClient = NewHTTPClient(HTTPOptions{})
@@ -110,21 +93,11 @@ func (e *InsecureURLError) Error() string {
 type httpsOnly struct{ next http.RoundTripper }
 
 func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Scheme == "http" && !IsLoopback(r.URL.Hostname()) {
+	if r.URL.Scheme == "http" && !httpx.IsLoopback(r.URL.Hostname()) {
 		if r.Body != nil {
 			r.Body.Close()
 		}
 		return nil, &InsecureURLError{URL: r.URL.Scheme + "://" + r.URL.Host}
 	}
 	return h.next.RoundTrip(r)
-}
-
-// IsLoopback reports whether host (a name or an address, without port)
-// is a loopback host.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/bulk"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 )
@@ -75,7 +76,7 @@ func rawSend(ctx context.Context, url, token string, hc *http.Client, input io.R
 	for range workers {
 		wg.Go(func() {
 			for it := range items {
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+messaging.Path(it.user), bytes.NewReader(it.body))
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+skillmsg.Path(it.user), bytes.NewReader(it.body))
 				if err != nil {
 					failed.Add(1)
 					continue

@@ -466,7 +466,9 @@ func TestRateLimitedJobStopsAtDeadline(t *testing.T) {
 	if sum.Reasons["transport"] != 0 || sum.Complete {
 		t.Errorf("summary %+v: want no transport failures and an incomplete job", sum)
 	}
-	if got := len(srv.Messages()); got != sum.Sent {
-		t.Errorf("emulator has %d messages, summary says %d sent", got, sum.Sent)
+	// What the deadline cut short after its request was written may have
+	// arrived (at most one per worker); everything counted sent did.
+	if got := len(srv.Messages()); got < sum.Sent || got > sum.Sent+sum.Unknown+4 {
+		t.Errorf("emulator has %d messages, summary says %d sent and %d unknown", got, sum.Sent, sum.Unknown)
 	}
 }

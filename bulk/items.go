@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
 )
@@ -19,10 +21,11 @@ import (
 // Kind says what a job sends.
 type Kind string
 
-// The two kinds of bulk job.
+// The kinds of bulk job.
 const (
 	KindMessage   Kind = "message"
 	KindProactive Kind = "proactive"
+	KindDataStore Kind = "datastore"
 )
 
 // MessageLine is one line of a bulk message input:
@@ -49,7 +52,7 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 	if err := json.Unmarshal(data, &w); err != nil {
 		return "", nil, notJSON(err)
 	}
-	var vs alexa.Violations
+	var vs validate.Violations
 	if len(w.UserID) > 0 && string(w.UserID) != "null" {
 		if json.Unmarshal(w.UserID, &userID) != nil {
 			vs.Add("userId", "must be a string", string(w.UserID))
@@ -65,21 +68,21 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 		case perr != nil:
 			vs.Add("expiresAfterSeconds", "must be a whole number of seconds", string(e))
 		case n == 0:
-			// Zero would mean the default to messaging.Encode; written
+			// Zero would mean the default to skillmsg.Encode; written
 			// out, it is out of range, as the API says.
 			vs.Add("expiresAfterSeconds", fmt.Sprintf("must be %d to %d", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds), 0)
 		default:
 			m.ExpiresAfterSeconds = n
 		}
 	}
-	enc, err := messaging.Encode(userID, m)
+	enc, err := skillmsg.Encode(userID, m.Data, m.ExpiresAfterSeconds, nil)
 	if err != nil {
 		var ve *alexa.ValidationError
 		if !errors.As(err, &ve) {
 			return userID, nil, err
 		}
 		for _, v := range ve.Violations {
-			if v.Field == "userId" && hasField(vs, "userId") {
+			if v.Field == "userId" && vs.Has("userId") {
 				continue // not a string: "is required" would say it again
 			}
 			vs = append(vs, v)
@@ -91,15 +94,6 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 	m.Data = enc.Data
 	m.ExpiresAfterSeconds = enc.ExpiresAfterSeconds
 	return userID, m, nil
-}
-
-func hasField(vs alexa.Violations, field string) bool {
-	for _, v := range vs {
-		if v.Field == field {
-			return true
-		}
-	}
-	return false
 }
 
 // ParseEvent reads one line of a bulk proactive input, a Proactive Events
@@ -164,5 +158,5 @@ func LineID(data []byte) ItemID {
 
 // notJSON is the error of a line that is not a JSON object.
 func notJSON(err error) error {
-	return alexa.Violations{{Field: "line", Rule: "must be a JSON object: " + err.Error()}}.Err("bulk")
+	return validate.Violations{{Field: "line", Rule: "must be a JSON object: " + err.Error()}}.Err("bulk")
 }

@@ -122,7 +122,7 @@ type journalReq struct {
 // when a record is damaged. Close it when the job is done.
 func OpenJournal(path string, kind Kind, stage proactive.Stage) (*Journal, error) {
 	switch kind {
-	case KindMessage:
+	case KindMessage, KindDataStore:
 		stage = ""
 	case KindProactive:
 		if stage == "" {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/httpx"
+	"github.com/alexa-oos/alexa/internal/transport"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 )
@@ -257,7 +260,7 @@ func (u *UserTokens) refresh(ctx context.Context, userID string) (*UserToken, er
 
 // validate checks what a user-token request needs before any network I/O.
 func (u *UserTokens) validate(op, userID, field, value string) error {
-	var vs alexa.Violations
+	var vs validate.Violations
 	c := u.cfg.Credentials
 	if c.ClientID == "" {
 		vs.Add("clientId", "is required: the skill's Alexa client id from the developer console's Permissions page", nil)
@@ -294,11 +297,8 @@ func (u *UserTokens) fetch(ctx context.Context, op string, grant func(context.Co
 
 // exchange makes one token request through x/oauth2.
 func (u *UserTokens) exchange(ctx context.Context, op string, grant func(context.Context, *oauth2.Config) (*oauth2.Token, error)) (*UserToken, error) {
-	rt := &noRedirect{next: withoutRedirects(u.cfg.HTTPClient), ua: u.cfg.UserAgent()}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{
-		Transport:     rt,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	})
+	rt := &noRedirect{next: httpx.NoRedirects(u.cfg.HTTPClient), ua: transport.UserAgent(u.cfg)}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rt, CheckRedirect: httpx.RefuseRedirect})
 	conf := &oauth2.Config{
 		ClientID:     u.cfg.Credentials.ClientID,
 		ClientSecret: u.cfg.Credentials.ClientSecret,
@@ -342,7 +342,7 @@ func (u *UserTokens) mapError(op string, rt *noRedirect, err error) error {
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
 			e.Header = re.Response.Header
-			e.RetryAfter = alexa.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+			e.RetryAfter = httpx.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
 		}
 		if len(e.Body) > alexa.MaxErrorBody {
 			e.Body = e.Body[:alexa.MaxErrorBody]
@@ -355,23 +355,11 @@ func (u *UserTokens) mapError(op string, rt *noRedirect, err error) error {
 	}
 }
 
-// withoutRedirects returns c made not to follow redirects, when it is an
-// *http.Client; other clients are checked after the fact by noRedirect.
-func withoutRedirects(c alexa.HTTPClient) alexa.HTTPClient {
-	hc, ok := c.(*http.Client)
-	if !ok {
-		return c
-	}
-	cp := *hc
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
-
 // noRedirect adapts an HTTPClient to the http.RoundTripper x/oauth2 needs:
 // it sets the User-Agent, refuses redirects and remembers the status and
 // transport error, which x/oauth2 does not keep typed.
 type noRedirect struct {
-	next     alexa.HTTPClient
+	next     httpx.Doer
 	ua       string
 	status   int
 	err      error

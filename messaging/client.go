@@ -2,9 +2,12 @@ package messaging
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
+	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/alexa-oos/alexa/lwa"
 )
 
@@ -19,7 +22,9 @@ const EndpointFE = "https://api.fe.amazon.com"
 
 // Client sends skill messages. It is safe for concurrent use.
 type Client struct {
-	caller     *alexa.Caller
+	caller     *transport.Caller
+	codec      alexa.Codec
+	isJSON     bool // the default codec: the body is written without a second pass
 	atMostOnce bool
 }
 
@@ -34,12 +39,18 @@ type Option func(*Client)
 // message was written, HTTP 429 and 5xx answers are still retried.
 func AtMostOnce() Option { return func(c *Client) { c.atMostOnce = true } }
 
-// NewClient returns a client for cfg. Without cfg.Tokens it gets tokens
-// from LWA with cfg's credentials, sharing their cache. By default it
+// NewClient returns a client for cfg. Without cfg.Tokens it makes an LWA
+// Provider of its own for cfg's credentials; to share tokens with other
+// clients, set cfg.Tokens = lwa.NewProvider(cfg) first. By default it
 // delivers at least once (see the package documentation); AtMostOnce
 // changes that.
 func NewClient(cfg alexa.Config, opts ...Option) *Client {
-	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg))}
+	if cfg.Tokens == nil {
+		cfg.Tokens = lwa.NewProvider(cfg)
+	}
+	c := &Client{caller: transport.New(cfg)}
+	c.codec = c.caller.Config().Codec
+	_, c.isJSON = c.codec.(alexa.JSONCodec)
 	for _, o := range opts {
 		o(c)
 	}
@@ -62,23 +73,33 @@ type Result struct {
 }
 
 // Send sends m to the skill for userID. It validates first and sends
-// nothing when the message is invalid. An error is an
-// *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
-// *lwa.Error; one that matches alexa.ErrOutcomeUnknown may have been
-// delivered.
+// nothing when the message is invalid: the userId must be given, be valid
+// UTF-8 of at most 512 bytes without control characters, and have no "."
+// or ".." segment; ExpiresAfterSeconds must be 0 or 60 to 86400; Data must
+// encode as a JSON object of at most MaxDataBytes. Data and the body are
+// encoded with the Config's Codec. An error is an *alexa.ValidationError,
+// *alexa.Error, *alexa.TransportError or *lwa.Error; one that matches
+// alexa.ErrOutcomeUnknown may have been delivered.
 func (c *Client) Send(ctx context.Context, userID string, m *Message) (*Result, error) {
-	e, err := Encode(userID, m)
+	if m == nil {
+		m = &Message{}
+	}
+	var marshal func(any) ([]byte, error)
+	if !c.isJSON {
+		marshal = c.codec.Marshal
+	}
+	e, err := skillmsg.Encode(userID, m.Data, m.ExpiresAfterSeconds, marshal)
 	if err != nil {
 		return nil, err
 	}
 	var body []byte
-	if _, isJSON := c.caller.Config().Codec.(alexa.JSONCodec); isJSON {
+	if c.isJSON {
 		// The data is already compact JSON: no second encoding pass.
 		body = e.AppendJSON(make([]byte, 0, len(e.Data)+48))
-	} else if body, err = c.caller.Config().Codec.Marshal(e); err != nil {
-		return nil, err
+	} else if body, err = c.codec.Marshal(e); err != nil {
+		return nil, fmt.Errorf("%s: %w", skillmsg.Op, err)
 	}
-	resp, err := c.caller.Do(ctx, &alexa.Request{Op: "messaging.Send", Method: http.MethodPost, Path: Path(userID), Scope: Scope, Body: body, AtMostOnce: c.atMostOnce})
+	resp, err := c.caller.Do(ctx, &transport.Request{Op: skillmsg.Op, Method: http.MethodPost, Path: skillmsg.Path(userID), Scope: Scope, Body: body, AtMostOnce: c.atMostOnce})
 	if err != nil {
 		return nil, err
 	}

@@ -225,8 +225,8 @@ func TestBulkJournalLocked(t *testing.T) {
 	first.waitFor(t, "the first job sent its first message", func() bool { return srv.Accepted() >= 1 })
 
 	r := run(t, env, "", "bulk", "message", "--input", writeLines(t, "in.jsonl", lines), "--journal", journal)
-	if r.code != 2 || !strings.Contains(r.stderr, "alexa-oos: --journal: journal "+journal+" is in use by another job") || strings.Count(r.stderr, "\n") != 1 {
-		t.Errorf("second job: want exit 2 and one line naming the journal\n%s", r)
+	if r.code != 2 || !strings.Contains(r.stderr, "alexa-oos: --journal: journal "+journal+" is in use by another job") || strings.Count(r.stderr, "\n") != 2 || !strings.Contains(r.stderr, "\nalexa-oos: hint: ") {
+		t.Errorf("second job: want exit 2, one line naming the journal and a hint line\n%s", r)
 	}
 	if srv.Accepted() != 1 {
 		t.Errorf("the second job sent %d messages", srv.Accepted()-1)

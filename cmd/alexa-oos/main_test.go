@@ -119,6 +119,7 @@ func emulatorEnv(srv *alexatest.Server) map[string]string {
 
 func newEmulator(t *testing.T, opts alexatest.Options) *alexatest.Server {
 	opts.ClientID, opts.ClientSecret = clientID, secret
+	opts.AllowUnsubscribed = true // the tests' users never subscribe
 	srv := alexatest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	return srv

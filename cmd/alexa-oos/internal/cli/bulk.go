@@ -20,17 +20,19 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const bulkLong = `Send skill messages or proactive events in bulk: one item per line of a
-JSONL file (--input FILE, or - for standard input), read as a stream so that
-memory stays flat however long the input is.
+const bulkLong = `Send skill messages, proactive events or DataStore commands in bulk: one
+item per line of a JSONL file (--input FILE, or - for standard input), read
+as a stream so that memory stays flat however long the input is.
 
   bulk message     {"userId": "...", "data": {...}, "expiresAfterSeconds": N} per line
   bulk proactive   one Proactive Events request body per line
+  bulk datastore   {"target": {...}, "commands": [...]} per line
 
 Up to --concurrency items are in flight (default 16); --rate N caps the
-requests per second across all of them, retries included (0, the default:
-no cap). When Alexa throttles (429), every worker waits for the Retry-After.
-A Retry-After longer than the retry policy honours (60s) pauses the whole
+requests per second across all of them, retries included (0: no cap; the
+default, except for bulk datastore, which keeps to Alexa's 25 per second).
+When Alexa throttles (429), every worker waits for the Retry-After. A
+Retry-After longer than the retry policy honours (60s) pauses the whole
 job, up to --max-throttle-wait (default 5m); a longer one stops the job,
 leaving every unsent item for a rerun. A token endpoint that refuses or
 cannot be reached stops the job too: every item would fail the same way.
@@ -81,26 +83,28 @@ job, in use or damaged), in which case nothing was sent.`
 
 // NewCmdBulk returns the bulk command group.
 func NewCmdBulk(f *Factory) *cobra.Command {
-	return bulkGroup(NewCmdBulkMessage(f, nil), NewCmdBulkProactive(f, nil))
+	return bulkGroup(NewCmdBulkMessage(f, nil), NewCmdBulkProactive(f, nil), NewCmdBulkDataStore(f, nil))
 }
 
 // bulkGroup returns the bulk group holding cmds.
 func bulkGroup(cmds ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bulk",
-		Short: "Send skill messages or proactive events in bulk, from JSON lines",
+		Short: "Send skill messages, proactive events or DataStore commands in bulk, from JSON lines",
 		Long:  bulkLong,
 	}
 	cmd.AddCommand(cmds...)
 	return group(cmd)
 }
 
-// BulkOptions are the inputs of bulk message and bulk proactive.
+// BulkOptions are the inputs of bulk message, bulk proactive and bulk
+// datastore.
 type BulkOptions struct {
 	IO     *IOStreams
 	Target func(needRefresh bool) (*target, error)
 
-	// Kind is the kind of job: messages or proactive events.
+	// Kind is the kind of job: messages, proactive events or DataStore
+	// commands.
 	Kind bulk.Kind
 	// Stage is the skill stage of proactive events (--stage).
 	Stage proactive.Stage
@@ -116,6 +120,11 @@ type BulkOptions struct {
 	// throttle longer than the retry policy honours.
 	MaxThrottleWait time.Duration
 	AtMostOnce      bool
+	// Queued is bulk datastore's --queued file; "" when not given.
+	Queued string
+	// AttemptDeliveryUntil is bulk datastore's --attempt-delivery-until as
+	// given (a time or a duration), read when the job starts.
+	AttemptDeliveryUntil string
 	// ProgressInterval is the period of the plain progress line
 	// (EnvProgressInterval).
 	ProgressInterval time.Duration
@@ -124,7 +133,7 @@ type BulkOptions struct {
 	TimeoutGiven bool
 }
 
-// registerBulkFlags defines the flags of both bulk commands into opts.
+// registerBulkFlags defines the flags every bulk command has into opts.
 func registerBulkFlags(fs *pflag.FlagSet, opts *BulkOptions) {
 	fs.StringVar(&opts.Input, "input", "", "JSONL file, one item per line (- for stdin; required)")
 	fs.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "items in flight at most")
@@ -320,6 +329,13 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 		defer f.Close()
 		failures = bulk.NewFailureWriter(f)
 	}
+	hooks := newBulkHooks(opts)
+	if hooks != nil {
+		if err := hooks.open(opts); err != nil {
+			return err
+		}
+		defer hooks.close()
+	}
 	if err := countBulkInput(in); err != nil {
 		return err
 	}
@@ -329,7 +345,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 	if journal != nil && journal.Resumed() {
 		fmt.Fprintf(opts.IO.ErrOut, "alexa-oos: resumed: %d already delivered (journal %s)\n", journal.Loaded(), opts.Journal)
 	}
-	sum, err := sendBulk(ctx, opts, t, in, journal, failures)
+	sum, err := sendBulk(ctx, opts, t, in, journal, failures, hooks)
 	if journal != nil {
 		if cerr := journal.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -338,12 +354,12 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 	if sum == nil {
 		return err
 	}
-	printBulkSummary(opts, sum, err, failures, t)
+	printBulkSummary(opts, sum, err, failures, t, hooks)
 	return bulkOutcome(opts, sum, err)
 }
 
 // sendBulk sends the job's items, showing progress on stderr.
-func sendBulk(ctx context.Context, opts *BulkOptions, t *target, in *bulkInput, journal *bulk.Journal, failures *bulk.FailureWriter) (*bulk.Summary, error) {
+func sendBulk(ctx context.Context, opts *BulkOptions, t *target, in *bulkInput, journal *bulk.Journal, failures *bulk.FailureWriter, hooks bulkHooks) (*bulk.Summary, error) {
 	prog := startProgress(opts.IO, in.total, opts.ProgressInterval)
 	defer prog.close()
 	maxThrottle := opts.MaxThrottleWait
@@ -365,9 +381,15 @@ func sendBulk(ctx context.Context, opts *BulkOptions, t *target, in *bulkInput, 
 			}
 		},
 	}
+	if hooks != nil {
+		hooks.options(&bopts)
+	}
 	send := bulk.SendMessages
-	if opts.Kind == bulk.KindProactive {
+	switch opts.Kind {
+	case bulk.KindProactive:
 		send = bulk.SendEvents
+	case bulk.KindDataStore:
+		send = bulk.SendDataStore
 	}
 	ctx, cancel := bulkContext(ctx, opts)
 	defer cancel(nil)
@@ -379,7 +401,7 @@ func sendBulk(ctx context.Context, opts *BulkOptions, t *target, in *bulkInput, 
 }
 
 // printBulkSummary prints the summary of a job on stdout.
-func printBulkSummary(opts *BulkOptions, sum *bulk.Summary, err error, failures *bulk.FailureWriter, t *target) {
+func printBulkSummary(opts *BulkOptions, sum *bulk.Summary, err error, failures *bulk.FailureWriter, t *target, hooks bulkHooks) {
 	if opts.IO.JSON() {
 		opts.IO.printJSON(sum)
 		return
@@ -389,7 +411,9 @@ func printBulkSummary(opts *BulkOptions, sum *bulk.Summary, err error, failures 
 	if failures != nil && failures.Count() > 0 {
 		fmt.Fprintf(w, "failures: %d written to %s\n", failures.Count(), opts.Failures)
 	}
-	if t.srv != nil {
+	if hooks != nil {
+		hooks.summary(w, t.srv)
+	} else if t.srv != nil {
 		fmt.Fprintf(w, "emulator accepted %d\n", t.srv.Accepted())
 	}
 	switch {

@@ -164,7 +164,7 @@ credentials), in which case nothing was sent.`
 func NewCmdRoot(f *Factory) *cobra.Command {
 	return newRoot(f,
 		NewCmdProactive(f), NewCmdMessage(f), NewCmdToken(f, nil), f.app().emulatorCommand(), NewCmdBulk(f),
-		NewCmdDatastore(f))
+		NewCmdDatastore(f), f.app().queueCommand())
 }
 
 // newRoot returns the root command with its global flags and cmds.

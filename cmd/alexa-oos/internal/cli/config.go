@@ -9,6 +9,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/internal/httpx"
 )
 
 // target is where a command sends: a resolved Config, or the built-in
@@ -101,7 +102,7 @@ func checkURL(source, s string) (string, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", usagef("%s: must be an https URL such as %s (got %q)", source, alexa.EndpointEU, s)
 	}
-	if u.Scheme == "http" && !alexa.IsLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !httpx.IsLoopback(u.Hostname()) {
 		return "", usagef("%s: plain http is refused except to loopback hosts: use https (got %q)", source, s)
 	}
 	return strings.TrimSuffix(s, "/"), nil
@@ -155,6 +156,9 @@ func (t *target) connect(doing string, opts alexatest.Options) {
 	if !t.embedded {
 		return
 	}
+	// Nobody can subscribe users to a one-shot emulator: Unicast events
+	// are accepted without subscriptions.
+	opts.AllowUnsubscribed = true
 	t.srv = alexatest.NewServer(opts)
 	cfg := t.srv.Config()
 	cfg.Logger = t.cfg.Logger

@@ -3,16 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/datastore"
 	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/spf13/cobra"
 )
 
@@ -97,7 +96,7 @@ func (t *DatastoreTarget) request(cmds []datastore.Command) (*datastore.Request,
 		opts = append(opts, datastore.AttemptDeliveryUntil(t.Until))
 	}
 	r := datastore.NewRequest(target, cmds, opts...)
-	if err := datastore.DefaultLimits.Validate(r); err != nil {
+	if err := datastore.DefaultLimits().Validate(r); err != nil {
 		return nil, about("datastore", err)
 	}
 	return r, nil
@@ -397,23 +396,14 @@ func printResults(w io.Writer, rs []datastore.DispatchResult) {
 	for _, r := range rs {
 		line := fmt.Sprintf("  %s  %s", r.DeviceID, r.Type)
 		if r.Message != "" {
-			line += "  " + oneLine(r.Message, 200)
+			line += "  " + text.OneLine(r.Message, 200)
 		}
 		fmt.Fprintln(w, line)
 	}
 }
 
-// datastoreError classifies err with DataStore's hints.
-func datastoreError(err error, timeout time.Duration) error {
-	ce := classify(err, timeout)
-	var ae *alexa.Error
-	if errors.As(err, &ae) && ce.kind != kindThrottled {
-		if h := datastore.Hint(ae); h != "" {
-			ce.hint = h
-		}
-	}
-	return ce
-}
+// datastoreError classifies err: DataStore's errors give their own hints.
+func datastoreError(err error, timeout time.Duration) error { return classify(err, timeout) }
 
 // queueResult is the -o json form of datastore queue.
 type queueResult struct {

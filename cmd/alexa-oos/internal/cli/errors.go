@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/alexa-oos/alexa/lwa"
 )
 
@@ -121,9 +121,9 @@ func classify(err error, timeout time.Duration) *cliError {
 		}
 		return e
 	case errors.As(err, &ae):
-		return apiError(ae)
+		return apiError(err, ae)
 	case errors.As(err, &le):
-		return tokenError(le)
+		return tokenError(err, le)
 	case errors.As(err, &ie):
 		return &cliError{code: ExitUsage, kind: kindUsage, msg: ie.Error(), err: err}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -137,17 +137,19 @@ func classify(err error, timeout time.Duration) *cliError {
 	return &cliError{code: ExitFailure, kind: kindFailed, msg: err.Error(), err: err}
 }
 
-// apiError describes an Alexa API error response.
-func apiError(e *alexa.Error) *cliError {
-	c := &cliError{code: ExitFailure, kind: kindAPI, status: e.StatusCode, retryAfter: e.RetryAfter, hint: e.Hint(), err: e}
-	var b strings.Builder
+// apiError describes an Alexa API error response: the error's own line,
+// and the hint of the first error in err's chain that has one (an API
+// package's, such as DataStore's, before the general one).
+func apiError(err error, e *alexa.Error) *cliError {
+	c := &cliError{code: ExitFailure, kind: kindAPI, status: e.StatusCode, retryAfter: e.RetryAfter, hint: hintOf(err), err: e}
+	prefix := ""
 	switch {
 	case errors.Is(e, alexa.ErrDuplicate):
 		c.kind = kindDuplicate
-		b.WriteString("duplicate referenceId: ")
+		prefix = "duplicate referenceId: "
 	case errors.Is(e, alexa.ErrThrottled):
 		c.kind = kindThrottled
-		b.WriteString("throttled: ")
+		prefix = "throttled: "
 		if e.RetryAfter > 0 {
 			c.hint = fmt.Sprintf("Alexa asked to wait %s (Retry-After) before sending again", e.RetryAfter)
 		} else {
@@ -160,39 +162,33 @@ func apiError(e *alexa.Error) *cliError {
 	case errors.Is(e, alexa.ErrNotificationLimit):
 		c.kind = kindNotificationLimit
 	}
-	if e.Op != "" {
-		b.WriteString(e.Op + ": ")
-	}
-	fmt.Fprintf(&b, "HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	switch {
-	case e.Message != "" && e.Code != "":
-		fmt.Fprintf(&b, ": %s (code %s)", e.Message, e.Code)
-	case e.Message != "":
-		fmt.Fprintf(&b, ": %s", e.Message)
-	case len(e.Body) > 0:
-		fmt.Fprintf(&b, ": %s", oneLine(string(e.Body), 200))
-	}
-	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, "; Retry-After %s", e.RetryAfter)
-	}
+	c.msg = prefix + e.Error()
 	if e.Attempts > 1 {
-		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+		c.msg += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
-	c.msg = b.String()
 	return c
 }
 
 // tokenError describes a refused token request.
-func tokenError(e *lwa.Error) *cliError {
-	c := &cliError{code: ExitFailure, kind: kindToken, status: e.StatusCode, retryAfter: e.RetryAfter, hint: e.Hint(), err: e}
+func tokenError(err error, e *lwa.Error) *cliError {
+	c := &cliError{code: ExitFailure, kind: kindToken, status: e.StatusCode, retryAfter: e.RetryAfter, hint: hintOf(err), msg: e.Error(), err: e}
 	switch {
 	case errors.Is(e, alexa.ErrUnauthorized):
 		c.kind = kindUnauthorized
 	case errors.Is(e, alexa.ErrThrottled):
 		c.kind = kindThrottled
 	}
-	c.msg = e.Detail()
 	return c
+}
+
+// hintOf returns the hint of the first error in err's chain that gives
+// one with a Hint method, or "".
+func hintOf(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }
 
 func networkHint(err error) string {
@@ -212,27 +208,19 @@ func networkHint(err error) string {
 	return "check the endpoint and token URL and the network; HTTPS_PROXY and NO_PROXY are honoured"
 }
 
-// oneLine collapses s to one line of at most max bytes.
-func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
-}
-
 // jsonError is the -o json form of a failure.
 type jsonError struct {
 	Error             string            `json:"error"`
 	Kind              string            `json:"kind"`
 	Status            int               `json:"status,omitempty"`
-	RetryAfterSeconds int               `json:"retryAfterSeconds,omitempty"`
+	RetryAfterSeconds int64             `json:"retryAfterSeconds,omitempty"`
 	Hint              string            `json:"hint,omitempty"`
 	Violations        []alexa.Violation `json:"violations,omitempty"`
 }
 
-// report prints a failure: one line on stderr (one per violation), and
-// with -o json the JSON error object on stdout.
+// report prints a failure on stderr: one line (one per violation), then
+// the hint, if any, on a line of its own; and with -o json the JSON error
+// object on stdout.
 func (s *IOStreams) report(e *cliError) {
 	if e.quiet {
 		fmt.Fprintf(s.ErrOut, "alexa-oos: %s\n", e.msg)
@@ -240,22 +228,18 @@ func (s *IOStreams) report(e *cliError) {
 	}
 	if s.JSON() {
 		s.printJSON(jsonError{Error: e.msg, Kind: e.kind, Status: e.status,
-			RetryAfterSeconds: int((e.retryAfter + time.Second - 1) / time.Second), Hint: e.hint, Violations: e.violations})
+			RetryAfterSeconds: text.CeilSeconds(e.retryAfter), Hint: e.hint, Violations: e.violations})
 	}
 	if len(e.violations) > 0 {
 		for _, v := range e.violations {
 			fmt.Fprintf(s.ErrOut, "alexa-oos: %s: %s\n", e.subject, v)
 		}
-		if e.hint != "" {
-			fmt.Fprintf(s.ErrOut, "alexa-oos: hint: %s\n", e.hint)
-		}
-		return
+	} else {
+		fmt.Fprintf(s.ErrOut, "alexa-oos: %s\n", e.msg)
 	}
-	line := e.msg
 	if e.hint != "" {
-		line += "; hint: " + e.hint
+		fmt.Fprintf(s.ErrOut, "alexa-oos: hint: %s\n", e.hint)
 	}
-	fmt.Fprintf(s.ErrOut, "alexa-oos: %s\n", line)
 }
 
 // printJSON writes v as one line of JSON on stdout.

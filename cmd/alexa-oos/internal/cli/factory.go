@@ -250,6 +250,16 @@ func (a *app) context(cmd *cobra.Command) (context.Context, context.CancelFunc) 
 	return withTimeout(cmd.Context(), a.timeout)
 }
 
+// bulkContext is the context of a long job, as bulkContext says: cmd's,
+// cancelled with errTimedOut only when --timeout was given.
+func (a *app) bulkContext(cmd *cobra.Command) (context.Context, context.CancelCauseFunc) {
+	return bulkContext(cmd.Context(), &BulkOptions{Timeout: a.timeout, TimeoutGiven: a.timeoutGiven()})
+}
+
+// progressInterval is the period of the plain progress line, from
+// EnvProgressInterval.
+func (a *app) progressInterval() (time.Duration, error) { return progressInterval(a.Getenv) }
+
 func (a *app) run(f func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
 	return f // the root classifies every command's errors
 }

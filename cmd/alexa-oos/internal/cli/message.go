@@ -11,6 +11,7 @@ import (
 
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/spf13/cobra"
 )
@@ -192,7 +193,7 @@ func prepareMessage(opts *MessageSendOptions) (*preparedMessage, error) {
 		}
 		m.Data = json.RawMessage(b)
 	}
-	enc, err := messaging.Encode(opts.User, m)
+	enc, err := skillmsg.Encode(opts.User, m.Data, m.ExpiresAfterSeconds, nil)
 	if err != nil {
 		return nil, about("message", err)
 	}

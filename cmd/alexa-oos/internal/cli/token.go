@@ -9,6 +9,7 @@ import (
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/proactive"
 	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
 )
 
 // TokenOptions are the inputs of token.
@@ -84,11 +85,15 @@ func runToken(ctx context.Context, opts *TokenOptions) error {
 	defer cancel()
 	t.connect("asking the built-in emulator at %s for a token, good only for that emulator, which stops when this command ends", alexatest.Options{})
 	defer t.close()
-	key, grant := opts.Scope, "client_credentials"
+	p := lwa.NewProvider(t.cfg)
+	var tok *oauth2.Token
+	grant := "client_credentials"
 	if opts.Refresh {
-		key, grant = lwa.RefreshTokenScope, "refresh_token"
+		grant = "refresh_token"
+		tok, err = p.AccessTokenFromRefreshToken(ctx)
+	} else {
+		tok, err = p.AccessToken(ctx, opts.Scope)
 	}
-	tok, err := lwa.NewProvider(t.cfg).AccessToken(ctx, key)
 	if err != nil {
 		return err
 	}
