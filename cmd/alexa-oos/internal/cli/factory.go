@@ -26,7 +26,8 @@ package cli
 // returned from RunE are classified once, by the root (classifyRunE): a
 // command returns usagef(...) for a usage error, the library's errors as
 // they are. Enum flags are defined with stringEnumFlag. The emulator
-// command still has the older shape, a method of app.
+// command (with its skill subcommands and --open) and the queue commands
+// still have the older shape, methods of app.
 
 import (
 	"context"
@@ -218,7 +219,7 @@ func flagError(cmd *cobra.Command, err error) error {
 }
 
 // app is the older shape of a command's dependencies, still used by the
-// emulator command: its methods and env are the Factory's, as such
+// emulator and queue commands: its methods and env are the Factory's, as such
 // commands expect them, until they are rebuilt as NewCmdX (then app
 // goes). New commands take a *Factory and an options struct instead (see
 // the top of this file).

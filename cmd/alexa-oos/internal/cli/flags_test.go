@@ -237,6 +237,19 @@ func TestNewCmdBulk(t *testing.T) {
 		{name: "bad stage", args: args("bulk proactive --input in.jsonl --stage prod"), wantErr: `--stage: must be development or live (got "prod")`},
 		{name: "at most once is for messages", args: args("bulk proactive --input in.jsonl --at-most-once"), wantErr: "unknown flag: --at-most-once"},
 	}, EnvProgressInterval)
+
+	// DataStore keeps to Alexa's write limit unless told otherwise; the
+	// delivery deadline is read when the job starts, not when parsing.
+	ds := with(msg, func(o *BulkOptions) { o.Kind, o.Rate = bulk.KindDataStore, bulk.DefaultDataStoreRate })
+	testParse(t, NewCmdBulkDataStore, inBulk, []parseCase[BulkOptions]{
+		{name: "datastore", args: args("bulk datastore --input in.jsonl"), want: ds},
+		{name: "no cap", args: args("bulk datastore --input in.jsonl --rate 0"), want: with(ds, func(o *BulkOptions) { o.Rate = 0 })},
+		{name: "queued and until", args: args("bulk datastore --input in.jsonl --queued q.jsonl --attempt-delivery-until 2h --journal j"),
+			want: with(ds, func(o *BulkOptions) { o.Queued, o.AttemptDeliveryUntil, o.Journal = "q.jsonl", "2h", "j" })},
+		{name: "negative rate", args: args("bulk datastore --input in.jsonl --rate -1"), wantErr: "--rate: must be a number of requests per second"},
+		{name: "no input", args: args("bulk datastore"), wantErr: "alexa-oos bulk datastore: --input FILE is required"},
+		{name: "at most once is for messages", args: args("bulk datastore --input in.jsonl --at-most-once"), wantErr: "unknown flag: --at-most-once"},
+	}, EnvProgressInterval)
 }
 
 func TestNewCmdDatastore(t *testing.T) {
