@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseMessage(t *testing.T) {
+	t.Parallel()
 	user, m, err := bulk.ParseMessage([]byte(`{"userId": "u", "data": { "k" : "v" }}`))
 	if err != nil || user != "u" || string(m.Data.(json.RawMessage)) != `{"k":"v"}` || m.ExpiresAfterSeconds != 3600 {
 		t.Fatalf("%q %+v %v", user, m, err)

@@ -50,6 +50,7 @@ func TestHelperProcess(t *testing.T) {
 // journal delivers every item, and sends again at most the items that
 // were in flight at the kill.
 func TestKillAndResume(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a subprocess for seconds")
 	}

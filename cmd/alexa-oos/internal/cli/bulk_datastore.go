@@ -20,19 +20,25 @@ import (
 type bulkHooks interface {
 	// open checks the kind's flags and opens its files: after the shared
 	// ones, before anything is sent.
-	open(a *app, bf *bulkFlags) error
+	open(opts *BulkOptions) error
 	// options sets the kind's options.
 	options(opts *bulk.Options)
 	// summary prints the kind's lines after the text summary; srv is the
 	// embedded emulator, or nil.
 	summary(w io.Writer, srv *alexatest.Server)
-	// classify describes the error that stopped the job.
-	classify(a *app, err error) *cliError
 	// close closes the kind's files.
 	close()
 }
 
-// bulkDataStore is what "bulk datastore" adds to the bulk flags.
+// newBulkHooks returns the hooks of the kind of job opts runs, or nil.
+func newBulkHooks(opts *BulkOptions) bulkHooks {
+	if opts.Kind == bulk.KindDataStore {
+		return &bulkDataStore{queuedPath: opts.Queued, until: opts.AttemptDeliveryUntil}
+	}
+	return nil
+}
+
+// bulkDataStore is what "bulk datastore" adds to the steps of a job.
 type bulkDataStore struct {
 	queuedPath string
 	until      string
@@ -45,9 +51,10 @@ type bulkDataStore struct {
 	writeErr error
 }
 
-func (a *app) bulkDataStoreCommand() *cobra.Command {
-	var bf bulkFlags
-	ds := &bulkDataStore{}
+// NewCmdBulkDataStore returns bulk datastore; runF, when not nil, runs
+// instead of runBulk.
+func NewCmdBulkDataStore(f *Factory, runF func(*BulkOptions) error) *cobra.Command {
+	opts := &BulkOptions{IO: f.IO, Target: f.Target, Kind: bulk.KindDataStore}
 	cmd := &cobra.Command{
 		Use:   "datastore --input FILE|- [--rate N] [--concurrency N] [--journal FILE] [--failures FILE] [--queued FILE] [--attempt-delivery-until T]",
 		Short: "Send one DataStore commands call per line of a JSONL file",
@@ -83,24 +90,29 @@ exit statuses.`,
 		Example: `  alexa-oos bulk datastore --input examples/bulk/datastore.jsonl
   alexa-oos bulk datastore --input scores.jsonl --journal scores.journal --failures failed.jsonl --queued queued.jsonl --attempt-delivery-until 2h`,
 		Args: exactArgs(0, "no arguments (the input is --input FILE)"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			bf.hooks = ds
-			return a.runBulk(cmd, bulk.KindDataStore, "", &bf, bulk.SendDataStore)
-		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkBulk(cmd, f, opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBulk(cmd.Context(), opts)
+		},
 	}
-	f := cmd.Flags()
-	bf.register(f)
+	fs := cmd.Flags()
+	registerBulkFlags(fs, opts)
 	// Alexa's documented write limit, not the other kinds' "no cap".
-	bf.rate = bulk.DefaultDataStoreRate
-	rate := f.Lookup("rate")
+	opts.Rate = bulk.DefaultDataStoreRate
+	rate := fs.Lookup("rate")
 	rate.DefValue = strconv.FormatFloat(bulk.DefaultDataStoreRate, 'g', -1, 64)
 	rate.Usage = "commands calls per second across all workers, retries included (0: no cap); 25 is Alexa's documented DataStore write limit"
-	f.StringVar(&ds.queuedPath, "queued", "", "write the result of every line with devices queued (offline) to this file, as JSON lines")
-	f.StringVar(&ds.until, "attempt-delivery-until", "", "for lines without one: keep trying offline devices until this time (RFC 3339) or for this long (2h)")
+	fs.StringVar(&opts.Queued, "queued", "", "write the result of every line with devices queued (offline) to this file, as JSON lines")
+	fs.StringVar(&opts.AttemptDeliveryUntil, "attempt-delivery-until", "", "for lines without one: keep trying offline devices until this time (RFC 3339) or for this long (2h)")
 	return cmd
 }
 
-func (ds *bulkDataStore) open(a *app, bf *bulkFlags) error {
+func (ds *bulkDataStore) open(opts *BulkOptions) error {
 	if ds.until != "" {
 		at, err := parseUntil(ds.until, time.Now())
 		if err != nil {
@@ -111,7 +123,7 @@ func (ds *bulkDataStore) open(a *app, bf *bulkFlags) error {
 	if ds.queuedPath == "" {
 		return nil
 	}
-	for _, o := range []struct{ flag, name string }{{"--input", bf.input}, {"--journal", bf.journal}, {"--failures", bf.failures}} {
+	for _, o := range []struct{ flag, name string }{{"--input", opts.Input}, {"--journal", opts.Journal}, {"--failures", opts.Failures}} {
 		if o.name != "" && o.name != "-" && sameFile(o.name, ds.queuedPath) {
 			return usagef("%s and --queued name the same file %s", o.flag, ds.queuedPath)
 		}
@@ -181,13 +193,6 @@ func (ds *bulkDataStore) summary(w io.Writer, srv *alexatest.Server) {
 		}
 		fmt.Fprintf(w, "emulator devices: %d, %d of them offline\n", len(devices), offline)
 	}
-}
-
-func (ds *bulkDataStore) classify(a *app, err error) *cliError {
-	if ce, ok := a.datastoreError(err).(*cliError); ok {
-		return ce
-	}
-	return a.classify(err)
 }
 
 func (ds *bulkDataStore) close() {

@@ -100,8 +100,9 @@ func problems(n int) string {
 	return fmt.Sprintf("%d problems", n)
 }
 
-// classify turns any error of a command into a *cliError.
-func (a *app) classify(err error) *cliError {
+// classify turns any error of a command into a *cliError; timeout is the
+// command's --timeout, which a deadline's hint names.
+func classify(err error, timeout time.Duration) *cliError {
 	var (
 		ce *cliError
 		ve *alexa.ValidationError
@@ -127,7 +128,7 @@ func (a *app) classify(err error) *cliError {
 		return &cliError{code: ExitUsage, kind: kindUsage, msg: ie.Error(), err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &cliError{code: ExitFailure, kind: kindTimeout, msg: err.Error(),
-			hint: fmt.Sprintf("the whole command, retries included, is bounded by --timeout (%s); give a longer one, or --timeout 0 for no deadline", a.timeout), err: err}
+			hint: fmt.Sprintf("the whole command, retries included, is bounded by --timeout (%s); give a longer one, or --timeout 0 for no deadline", timeout), err: err}
 	case errors.Is(err, context.Canceled):
 		return &cliError{code: ExitFailure, kind: kindInterrupted, msg: "interrupted: " + err.Error(), err: err}
 	case errors.As(err, &te):
@@ -220,31 +221,31 @@ type jsonError struct {
 // report prints a failure on stderr: one line (one per violation), then
 // the hint, if any, on a line of its own; and with -o json the JSON error
 // object on stdout.
-func (a *app) report(e *cliError) {
+func (s *IOStreams) report(e *cliError) {
 	if e.quiet {
-		fmt.Fprintf(a.env.Stderr, "alexa-oos: %s\n", e.msg)
+		fmt.Fprintf(s.ErrOut, "alexa-oos: %s\n", e.msg)
 		return
 	}
-	if a.json() {
-		a.printJSON(jsonError{Error: e.msg, Kind: e.kind, Status: e.status,
+	if s.JSON() {
+		s.printJSON(jsonError{Error: e.msg, Kind: e.kind, Status: e.status,
 			RetryAfterSeconds: text.CeilSeconds(e.retryAfter), Hint: e.hint, Violations: e.violations})
 	}
 	if len(e.violations) > 0 {
 		for _, v := range e.violations {
-			fmt.Fprintf(a.env.Stderr, "alexa-oos: %s: %s\n", e.subject, v)
+			fmt.Fprintf(s.ErrOut, "alexa-oos: %s: %s\n", e.subject, v)
 		}
 	} else {
-		fmt.Fprintf(a.env.Stderr, "alexa-oos: %s\n", e.msg)
+		fmt.Fprintf(s.ErrOut, "alexa-oos: %s\n", e.msg)
 	}
 	if e.hint != "" {
-		fmt.Fprintf(a.env.Stderr, "alexa-oos: hint: %s\n", e.hint)
+		fmt.Fprintf(s.ErrOut, "alexa-oos: hint: %s\n", e.hint)
 	}
 }
 
 // printJSON writes v as one line of JSON on stdout.
-func (a *app) printJSON(v any) {
-	if err := a.writeJSON(v, ""); err != nil {
-		fmt.Fprintf(a.env.Stderr, "alexa-oos: encoding the result: %v\n", err)
+func (s *IOStreams) printJSON(v any) {
+	if err := s.writeJSON(v, ""); err != nil {
+		fmt.Fprintf(s.ErrOut, "alexa-oos: encoding the result: %v\n", err)
 	}
 }
 
@@ -252,7 +253,7 @@ func (a *app) printJSON(v any) {
 // when not "". Like every JSON the command writes, it keeps <, > and &
 // as they are: the output is read by programs and people, not embedded
 // in HTML.
-func (a *app) writeJSON(v any, indent string) error {
+func (s *IOStreams) writeJSON(v any, indent string) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -260,11 +261,11 @@ func (a *app) writeJSON(v any, indent string) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := a.env.Stdout.Write(buf.Bytes())
+	_, err := s.Out.Write(buf.Bytes())
 	return err
 }
 
-// warn prints a warning on stderr. Warnings never change the exit status.
-func (a *app) warn(format string, args ...any) {
-	fmt.Fprintf(a.env.Stderr, "alexa-oos: warning: "+format+"\n", args...)
+// warnf prints a warning on stderr. Warnings never change the exit status.
+func (s *IOStreams) warnf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "alexa-oos: warning: "+format+"\n", args...)
 }

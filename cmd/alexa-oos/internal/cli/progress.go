@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/alexa-oos/alexa/bulk"
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // EnvProgressInterval sets the period of the plain progress line that a
@@ -44,15 +42,9 @@ type progress struct {
 	once    sync.Once
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// progressInterval reads EnvProgressInterval.
-func (a *app) progressInterval() (time.Duration, error) {
-	s := a.env.Getenv(EnvProgressInterval)
+// progressInterval reads EnvProgressInterval with getenv.
+func progressInterval(getenv func(string) string) (time.Duration, error) {
+	s := getenv(EnvProgressInterval)
 	if s == "" {
 		return DefaultProgressInterval, nil
 	}
@@ -63,17 +55,17 @@ func (a *app) progressInterval() (time.Duration, error) {
 	return d, nil
 }
 
-// startProgress starts showing progress on stderr; total is the number of
-// items, 0 when unknown. Call close when the job is done.
-func (a *app) startProgress(total int64, interval time.Duration) *progress {
-	p := &progress{w: a.env.Stderr, total: total, interval: interval, stop: make(chan struct{}), stopped: make(chan struct{})}
-	if isTerminal(a.env.Stderr) {
+// startProgress starts showing progress on s.ErrOut; total is the number
+// of items, 0 when unknown. Call close when the job is done.
+func startProgress(s *IOStreams, total int64, interval time.Duration) *progress {
+	p := &progress{w: s.ErrOut, total: total, interval: interval, stop: make(chan struct{}), stopped: make(chan struct{})}
+	if s.IsStderrTerminal() {
 		max := total
 		if max <= 0 {
 			max = -1 // a spinner: count and rate, no ETA
 		}
 		p.bar = progressbar.NewOptions64(max,
-			progressbar.OptionSetWriter(a.env.Stderr),
+			progressbar.OptionSetWriter(s.ErrOut),
 			progressbar.OptionSetDescription("sending"),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
