@@ -47,7 +47,7 @@ func (c *countingCodec) calls() (marshal, unmarshal int) {
 // with Config.Codec, and sends its ContentType.
 func TestClientsUseTheCodec(t *testing.T) {
 	t.Parallel()
-	srv := alexatest.NewServer(alexatest.Options{})
+	srv := alexatest.NewServer(alexatest.Options{AllowUnsubscribed: true})
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	setup := func() (alexa.Config, *countingCodec) {
