@@ -1,9 +1,9 @@
-// Package queue delivers skill messages and proactive events from many
-// processes and machines through River (github.com/riverqueue/river), a
-// job queue in PostgreSQL: jobs are enqueued in the same transaction as the
-// business change that causes them, can be scheduled, survive the loss of
-// any worker, and every worker shares one rate limit and one Login with
-// Amazon token per scope.
+// Package queue delivers skill messages, proactive events and DataStore
+// commands from many processes and machines through River
+// (github.com/riverqueue/river), a job queue in PostgreSQL: jobs are
+// enqueued in the same transaction as the business change that causes
+// them, can be scheduled, survive the loss of any worker, and every worker
+// shares one rate limit and one Login with Amazon token per scope.
 //
 // Shortest use:
 //
@@ -21,25 +21,29 @@
 //
 // # Jobs
 //
-// MessageArgs and EventArgs take the input shapes of the bulk package's
-// JSON lines (ParseMessage, ParseEvent). Enqueue validates a job as the API
-// clients do, before any I/O. Each job has a uniqueness key, by default
-// derived from its content: enqueuing the same item again while it waits,
-// runs, or within a day of its delivery (River's retention of completed
-// jobs) adds nothing and reports Duplicate. EnqueueOptions sets a send
-// time, a priority and an explicit key.
+// MessageArgs, EventArgs and DataStoreArgs take the input shapes of the
+// bulk package's JSON lines (ParseMessage, ParseEvent, ParseDataStore).
+// Enqueue validates a job as the API clients do, before any I/O. Each job
+// has a uniqueness key, by default derived from its content: enqueuing the
+// same item again while it waits, runs, or within a day of its delivery
+// (River's retention of completed jobs) adds nothing and reports
+// Duplicate. EnqueueOptions sets a send time, a priority and an explicit
+// key.
 //
 // # Delivery
 //
-// Worker runs jobs through messaging.Client and proactive.Client with
-// single attempts; River's retries (with backoff) are the retry policy.
-// See Worker for what each answer does: in short 2xx and a proactive 409
-// are delivered, 429 snoozes without spending an attempt, 5xx and network
-// errors retry, other 4xx cancel the job as a dead letter (Status,
-// DeadLetters). Delivery is at least once: a job whose worker dies is run
+// Worker runs jobs through messaging.Client, proactive.Client and
+// datastore.Client with single attempts; River's retries (with backoff)
+// are the retry policy. See Worker for what each answer does: in short 2xx
+// and a proactive 409 are delivered (a DataStore job when every device got
+// the commands or has them queued; devices answered CONCURRENCY_ERROR or
+// INTERNAL_ERROR are retried alone), 429 snoozes without spending an
+// attempt, 5xx and network errors retry, other 4xx cancel the job as a
+// dead letter (Status, DeadLetters). Delivery is at least once: a job whose worker dies is run
 // again by another after WorkerOptions.RescueAfter, so the jobs in flight
 // on a killed worker (at most its Concurrency) may be sent twice; proactive
-// events keep their referenceId, and Alexa refuses the second copy.
+// events keep their referenceId, and Alexa refuses the second copy;
+// DataStore commands set a state, so a second copy changes nothing.
 //
 // # Shared rate limit
 //

@@ -148,6 +148,8 @@ func argsKey(args river.JobArgs) string {
 		return a.Key
 	case EventArgs:
 		return a.Key
+	case DataStoreArgs:
+		return a.Key
 	}
 	return ""
 }
@@ -179,12 +181,18 @@ func (q *Queue) params(job Job, opts *EnqueueOptions) (river.InsertManyParams, e
 	if err := vs.Err("queue.Enqueue"); err != nil {
 		return river.InsertManyParams{}, err
 	}
-	args, err := job.prepare(opts.UniqueKey, q.rules)
+	args, err := job.prepare(opts.UniqueKey, q.checks)
 	if err != nil {
 		return river.InsertManyParams{}, err
 	}
-	if ev, ok := args.(EventArgs); ok && !opts.At.IsZero() {
-		if err := ev.checkExpiry(opts.At, q.rules); err != nil {
+	if !opts.At.IsZero() {
+		switch a := args.(type) {
+		case EventArgs:
+			err = a.checkExpiry(opts.At, q.checks.events)
+		case DataStoreArgs:
+			err = a.checkDeadline(opts.At)
+		}
+		if err != nil {
 			return river.InsertManyParams{}, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/alexa-oos/alexa/bulk"
+	"github.com/alexa-oos/alexa/datastore"
 	"github.com/alexa-oos/alexa/internal/skillmsg"
 	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/alexa-oos/alexa/internal/validate"
@@ -22,23 +23,35 @@ import (
 // Job kinds, as River stores them in river_job.kind. They are part of the
 // stored data: never renamed.
 const (
-	KindMessage = "alexa_oos.skill_message"
-	KindEvent   = "alexa_oos.proactive_event"
+	KindMessage   = "alexa_oos.skill_message"
+	KindEvent     = "alexa_oos.proactive_event"
+	KindDataStore = "alexa_oos.datastore_commands"
 )
 
-// Job is something the queue delivers: a *MessageArgs or *EventArgs (or
-// their values). Build one with NewMessage, ParseMessage, NewEvent or
-// ParseEvent, or fill the struct and let Enqueue check it.
+// Job is something the queue delivers: a *MessageArgs, *EventArgs or
+// *DataStoreArgs (or their values). Build one with NewMessage,
+// ParseMessage, NewEvent, ParseEvent, NewDataStore or ParseDataStore, or
+// fill the struct and let Enqueue check it.
 //
 // The set is closed so that Enqueue can validate every job and give it its
-// uniqueness key. A DataStore command would be a third kind: an Args type
-// with its Kind, a prepare method and a worker registered in
-// Worker's River configuration (see worker.go).
+// uniqueness key.
 type Job interface {
 	river.JobArgs
 	// prepare validates the job and returns the args to store, with Key set
 	// (to key, or to the content's key when key is empty).
-	prepare(key string, rules proactive.Rules) (river.JobArgs, error)
+	prepare(key string, c checks) (river.JobArgs, error)
+}
+
+// checks are the rules jobs are validated with, at enqueue and before
+// they are sent: the queue's Options.
+type checks struct {
+	events    proactive.Rules
+	datastore datastore.Limits
+}
+
+// defaultChecks are the rules of a zero Options.
+func defaultChecks() checks {
+	return checks{events: proactive.DefaultRules(), datastore: datastore.DefaultLimits()}
 }
 
 // MessageArgs is a skill-message job: one line of "bulk message" input,
@@ -92,7 +105,7 @@ func (a MessageArgs) message() (string, *messaging.Message, error) {
 	return a.UserID, m, nil
 }
 
-func (a MessageArgs) prepare(key string, _ proactive.Rules) (river.JobArgs, error) {
+func (a MessageArgs) prepare(key string, _ checks) (river.JobArgs, error) {
 	_, m, err := a.message()
 	if err != nil {
 		return nil, err
@@ -145,7 +158,7 @@ func NewEvent(req *proactive.Request, stage proactive.Stage) (*EventArgs, error)
 // stage, checked as NewEvent checks it.
 func ParseEvent(line []byte, stage proactive.Stage) (*EventArgs, error) {
 	a := EventArgs{Stage: stage, Request: line}
-	prepared, err := a.prepare("", proactive.DefaultRules())
+	prepared, err := a.prepare("", defaultChecks())
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +193,7 @@ func (a EventArgs) request(now time.Time, rules proactive.Rules) (*proactive.Req
 	return req, nil
 }
 
-func (a EventArgs) prepare(key string, rules proactive.Rules) (river.JobArgs, error) {
+func (a EventArgs) prepare(key string, c checks) (river.JobArgs, error) {
 	stage, err := checkStage(a.Stage)
 	if err != nil {
 		return nil, err
@@ -210,7 +223,7 @@ func (a EventArgs) prepare(key string, rules proactive.Rules) (river.JobArgs, er
 	if a.Request, err = json.Marshal(fields); err != nil {
 		return nil, err
 	}
-	if _, err := a.request(time.Now(), rules); err != nil {
+	if _, err := a.request(time.Now(), c.events); err != nil {
 		return nil, err
 	}
 	if key == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/alexa-oos/alexa/datastore"
 	"github.com/alexa-oos/alexa/proactive"
 )
 
@@ -40,8 +41,8 @@ const (
 var ErrNotMigrated = errors.New("the database has no queue tables: run Queue.Migrate (alexa-oos queue migrate) first")
 
 // Options configure a Queue. The zero value uses the connection's
-// search_path, the queue DefaultQueue and proactive.DefaultRules(), and logs
-// River's warnings to stderr.
+// search_path, the queue DefaultQueue, proactive.DefaultRules() and
+// datastore.DefaultLimits(), and logs River's warnings to stderr.
 type Options struct {
 	// Schema is the PostgreSQL schema of River's tables and this
 	// package's. Empty means the connection's search_path (usually public).
@@ -51,6 +52,10 @@ type Options struct {
 	// Rules validate proactive events when enqueued and before they are
 	// sent. Default proactive.DefaultRules().
 	Rules *proactive.Rules
+	// DataStoreLimits validate DataStore jobs when enqueued and before
+	// they are sent, as datastore.Client does. The zero value is
+	// datastore.DefaultLimits().
+	DataStoreLimits datastore.Limits
 	// Logger receives River's logs and the workers'. Default: warnings
 	// and errors to stderr. Secrets are never logged.
 	Logger *slog.Logger
@@ -62,7 +67,7 @@ type Options struct {
 type Queue struct {
 	pool   *pgxpool.Pool
 	opts   Options
-	rules  proactive.Rules
+	checks checks
 	river  *river.Client[pgx.Tx]
 	logger *slog.Logger
 
@@ -90,10 +95,11 @@ func New(pool *pgxpool.Pool, opts Options) (*Queue, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	q := &Queue{pool: pool, opts: opts, rules: proactive.DefaultRules(), logger: opts.Logger}
+	q := &Queue{pool: pool, opts: opts, checks: defaultChecks(), logger: opts.Logger}
 	if opts.Rules != nil {
-		q.rules = *opts.Rules
+		q.checks.events = *opts.Rules
 	}
+	q.checks.datastore = opts.DataStoreLimits.WithDefaults()
 	q.rateTable = q.table(RateLimitTable)
 	q.tokenTable = q.table(TokenTable)
 	q.jobTable = q.table("river_job")

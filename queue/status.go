@@ -32,7 +32,7 @@ type Status struct {
 type JobError struct {
 	// ID is River's job id.
 	ID int64 `json:"id"`
-	// Kind is KindMessage or KindEvent.
+	// Kind is KindMessage, KindEvent or KindDataStore.
 	Kind string `json:"kind"`
 	// State is retryable (it will run again), cancelled or discarded
 	// (dead letters).

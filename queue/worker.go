@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/datastore"
 	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
@@ -100,9 +101,9 @@ type WorkerOptions struct {
 }
 
 // Worker runs the queue's jobs through the API clients: skill messages
-// with messaging.Client, proactive events with proactive.Client, every
-// HTTP request under the shared rate limit and every token from the
-// shared TokenStore.
+// with messaging.Client, proactive events with proactive.Client, DataStore
+// commands with datastore.Client, every HTTP request under the shared
+// rate limit and every token (one per scope) from the shared TokenStore.
 //
 // The clients make a single attempt per job attempt: River's retries are
 // the retry policy. Outcomes:
@@ -120,17 +121,37 @@ type WorkerOptions struct {
 //   - an invalid job, or any other 4xx (400, 404, 432 …): cancelled with
 //     the reason, kept as a dead letter (Status.LastErrors).
 //
+// A DataStore job answered 200 has an outcome per device, which it
+// records as its output (a bulk.DataStoreResult), with bulk's rule:
+//
+//   - every device got the commands or has them queued (offline, with a
+//     queuedResultId): completed, delivered.
+//   - some device answered CONCURRENCY_ERROR or INTERNAL_ERROR: the job
+//     fails with a *bulk.DeviceError and River retries it with backoff;
+//     the next attempt sends the commands to those devices alone.
+//   - otherwise (INVALID_DEVICE, DEVICE_PERMANENTLY_UNAVAILABLE,
+//     PENDING_REQUEST_COUNT_EXCEEDS_LIMIT, DEVICE_UNAVAILABLE with nothing
+//     queued): cancelled with the *bulk.DeviceError, a dead letter.
+//
+// A 403 DATASTORE_SUPPORT_REQUIRED (the skill's manifest lacks DataStore)
+// is the deployment's too, and is retried like other 403s. DataStore
+// jobs draw from the same shared rate limit as the other kinds: Alexa
+// takes at most 25 DataStore writes per second per skill
+// (datastore.WritesPerSecond), so a limit set above that for messages
+// lets DataStore jobs be answered 429, which snoozes them.
+//
 // A job that ends (timeout, shutdown) while waiting for its rate-limit
 // permit was not sent, and is put back without spending an attempt.
 type Worker struct {
-	q        *Queue
-	opts     WorkerOptions
-	limiter  *limiter
-	tokens   alexa.TokenProvider
-	messages *messaging.Client
-	events   *proactive.Client
-	river    *river.Client[pgx.Tx]
-	log      *slog.Logger
+	q         *Queue
+	opts      WorkerOptions
+	limiter   *limiter
+	tokens    alexa.TokenProvider
+	messages  *messaging.Client
+	events    *proactive.Client
+	datastore *datastore.Client
+	river     *river.Client[pgx.Tx]
+	log       *slog.Logger
 
 	sent, duplicates, throttled, retried, cancelled, requeued atomic.Int64
 }
@@ -217,11 +238,13 @@ func (q *Queue) NewWorker(cfg alexa.Config, opts WorkerOptions) (*Worker, error)
 	cfg.HTTPClient = &gate{next: cfg.HTTPClient, l: w.limiter}
 	cfg.Retry = alexa.NoRetry()
 	w.messages = messaging.NewClient(cfg)
-	w.events = proactive.NewClient(cfg, proactive.WithRules(q.rules))
+	w.events = proactive.NewClient(cfg, proactive.WithRules(q.checks.events))
+	w.datastore = datastore.NewClient(cfg, datastore.WithLimits(q.checks.datastore))
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &messageWorker{w: w})
 	river.AddWorker(workers, &eventWorker{w: w})
+	river.AddWorker(workers, &dataStoreWorker{w: w})
 	rc, err := river.NewClient(riverpgxv5.New(q.pool), &river.Config{
 		Schema:                      q.opts.Schema,
 		Logger:                      q.logger,
@@ -304,7 +327,7 @@ func (ew *eventWorker) Work(ctx context.Context, job *river.Job[EventArgs]) erro
 	if err != nil {
 		return w.cancel(ctx, job.ID, err)
 	}
-	req, err := job.Args.request(time.Now(), w.q.rules)
+	req, err := job.Args.request(time.Now(), w.q.checks.events)
 	if err != nil {
 		return w.cancel(ctx, job.ID, err)
 	}

@@ -36,8 +36,8 @@ const DefaultUIAddr = "127.0.0.1:8935"
 // enqueueBatch is how many lines "queue enqueue" adds per transaction.
 const enqueueBatch = 500
 
-const queueLong = `Deliver skill messages and proactive events from many machines, through a
-River job queue in PostgreSQL:
+const queueLong = `Deliver skill messages, proactive events and DataStore commands from many
+machines, through a River job queue in PostgreSQL:
 
   queue migrate    create or update the tables (River's and the queue's)
   queue enqueue    add one job per line of a JSONL file ("bulk" input shapes)
@@ -54,7 +54,10 @@ again by the others once they count as stuck.
 Outcomes: 2xx delivered; a proactive event answered 409 was delivered
 already; 429 waits for the Retry-After, every worker with it; 5xx, network
 and token errors are retried with backoff; any other 4xx (or an invalid
-line) cancels the job, which "queue status" lists as a dead letter.
+line) cancels the job, which "queue status" lists as a dead letter. A
+DataStore job is delivered when every device got the commands or has them
+queued (offline); a device answered CONCURRENCY_ERROR or INTERNAL_ERROR is
+retried alone with backoff; any other device failure cancels the job.
 
 The database is --database-url URL or ` + EnvDatabaseURL + ` (a PostgreSQL URL such as
 postgres://user:password@host:5432/db). There is no embedded default: the
@@ -185,13 +188,16 @@ func (a *app) queueEnqueueCommand(qf *queueFlags) *cobra.Command {
 		priority               int
 	)
 	cmd := &cobra.Command{
-		Use:   "enqueue --input FILE|- [--kind auto|message|proactive] [--stage development|live] [--at TIME] [--priority N]",
+		Use:   "enqueue --input FILE|- [--kind auto|message|proactive|datastore] [--stage development|live] [--at TIME] [--priority N]",
 		Short: "Add one job per line of a JSONL file",
 		Long: `Add one job per line of --input (a file, or - for standard input), in the
 shapes "bulk" reads: a skill message {"userId": "...", "data": {...},
-"expiresAfterSeconds": N}, or a Proactive Events request body. With --kind
-auto (the default) a line with "event" is a proactive event, any other a
-skill message. Proactive events go to --stage (default development).
+"expiresAfterSeconds": N}, a Proactive Events request body, or DataStore
+commands {"target": {...}, "commands": [...], "attemptDeliveryUntil": "..."}
+(as "bulk datastore" reads them). With --kind auto (the default) a line
+with "event" is a proactive event, one with "commands" DataStore commands,
+any other a skill message. Proactive events go to --stage (default
+development).
 
 Each line is checked before anything is added; an invalid line is reported
 as "alexa-oos: line N: reason" and skipped. Lines are added in
@@ -199,7 +205,8 @@ transactions of ` + fmt.Sprint(enqueueBatch) + `. An item already in the queue (
 delivered within the last day) is not added again: enqueuing the same file
 twice sends each item once. A proactive event without referenceId gets
 one derived from its content, so that a retry is refused by Alexa instead
-of notifying twice.
+of notifying twice. A DataStore line whose attemptDeliveryUntil comes
+before --at is invalid.
 
 --at schedules every line: an RFC 3339 time with its zone
 (2026-06-01T08:00:00+02:00, or ...Z), or a delay from now (90m, 24h).
@@ -207,16 +214,17 @@ of notifying twice.
 Exit status: 0 when every line was added (or already there); 1 when some
 were invalid; 2 for usage errors.`,
 		Example: `  alexa-oos queue enqueue --input examples/bulk/messages.jsonl
-  alexa-oos queue enqueue --input events.jsonl --kind proactive --stage live --at 2026-06-01T08:00:00Z`,
+  alexa-oos queue enqueue --input events.jsonl --kind proactive --stage live --at 2026-06-01T08:00:00Z
+  alexa-oos queue enqueue --input scores.jsonl --kind datastore`,
 		Args: exactArgs(0, "no arguments (the input is --input FILE)"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
 			if input == "" {
 				return usagef("%s: --input FILE is required (a JSONL file, or - for standard input)", cmd.CommandPath())
 			}
 			switch kind {
-			case "auto", "message", "proactive":
+			case "auto", "message", "proactive", "datastore":
 			default:
-				return usagef("--kind: must be auto, message or proactive (got %q)", kind)
+				return usagef("--kind: must be auto, message, proactive or datastore (got %q)", kind)
 			}
 			st, err := proactive.ParseStage(stage)
 			if err != nil {
@@ -275,7 +283,7 @@ were invalid; 2 for usage errors.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&input, "input", "", "JSONL file, one job per line (- for stdin; required)")
-	f.StringVar(&kind, "kind", "auto", "auto, message or proactive")
+	f.StringVar(&kind, "kind", "auto", "auto, message, proactive or datastore")
 	f.StringVar(&stage, "stage", "development", "skill stage of proactive events: development or live")
 	f.StringVar(&at, "at", "", "send time: RFC 3339 with zone, or a delay such as 90m (default: now)")
 	f.IntVar(&priority, "priority", 0, "River priority, 1 (first) to 4 (default 1)")
@@ -366,11 +374,16 @@ func parseJob(line []byte, kind string, stage proactive.Stage) (queue.Job, error
 		if json.Unmarshal(line, &probe) == nil {
 			if _, ok := probe["event"]; ok {
 				kind = "proactive"
+			} else if _, ok := probe["commands"]; ok {
+				kind = "datastore"
 			}
 		}
 	}
-	if kind == "proactive" {
+	switch kind {
+	case "proactive":
 		return queue.ParseEvent(line, stage)
+	case "datastore":
+		return queue.ParseDataStore(line)
 	}
 	return queue.ParseMessage(line)
 }

@@ -178,3 +178,62 @@ func TestQueueCommands(t *testing.T) {
 		t.Errorf("status -o json: %+v", st)
 	}
 }
+
+// DataStore lines: found by --kind auto, an invalid one reported with its
+// field, enqueued once however often the file is, and delivered by
+// "queue work" to the emulator's devices.
+func TestQueueDataStore(t *testing.T) {
+	t.Parallel()
+	url, schema := queueDB(t)
+	srv := alexatest.NewServer(alexatest.Options{DataStore: alexatest.DataStoreOptions{KnownDevicesOnly: true}})
+	defer srv.Close()
+	ds := srv.DataStore()
+	ds.AddDevice("amzn1.ask.account.EXAMPLE-1", "amzn1.ask.device.D1")
+	ds.AddDevice("amzn1.ask.account.EXAMPLE-2", "amzn1.ask.device.D2")
+	creds := srv.Credentials()
+	env := map[string]string{
+		EnvDatabaseURL:  url,
+		EnvClientID:     creds.ClientID,
+		EnvClientSecret: creds.ClientSecret,
+		EnvEndpoint:     srv.URL,
+		EnvTokenURL:     srv.TokenURL,
+	}
+	lines := []string{
+		`{"target": {"type": "USER", "id": "amzn1.ask.account.EXAMPLE-1"}, "commands": [{"type": "PUT_OBJECT", "namespace": "scores", "key": "match", "content": {"home": 1}}]}`,
+		`{"target": {"type": "USER", "id": "amzn1.ask.account.EXAMPLE-2"}, "commands": [{"type": "PUT_OBJECT", "namespace": "scores", "key": "match"}]}`,
+		`{"target": {"type": "DEVICES", "items": ["amzn1.ask.device.D2"]}, "commands": [{"type": "PUT_OBJECT", "namespace": "todo", "key": "count", "content": 3}]}`,
+	}
+	input := filepath.Join(t.TempDir(), "ds.jsonl")
+	os.WriteFile(input, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	q := []string{"queue", "--schema", schema}
+	if code, stdout, stderr := runIn(t, env, append(q, "migrate")...); code != ExitOK {
+		t.Fatalf("migrate: exit %d: %s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := runIn(t, env, append(q, "enqueue", "--input", input, "-o", "json")...)
+	var sum enqueueSummary
+	json.Unmarshal([]byte(stdout), &sum)
+	if code != ExitFailure || sum != (enqueueSummary{Read: 3, Enqueued: 2, Invalid: 1}) || !strings.Contains(stderr, "line 2: commands[0].content") {
+		t.Errorf("enqueue: exit %d, %+v, stderr %q; want exit 1, 2 enqueued and line 2 reported", code, sum, stderr)
+	}
+	os.WriteFile(input, []byte(lines[0]+"\n"), 0o644)
+	code, stdout, _ = runIn(t, env, append(q, "enqueue", "--input", input, "--kind", "datastore")...)
+	if code != ExitOK || !strings.Contains(stdout, "enqueued 0, duplicates 1") {
+		t.Errorf("enqueue again: exit %d, %q; want a duplicate", code, stdout)
+	}
+	// As a skill message, the line lacks its userId.
+	code, _, stderr = runIn(t, env, append(q, "enqueue", "--input", input, "--kind", "message")...)
+	if code != ExitFailure || !strings.Contains(stderr, "userId") {
+		t.Errorf("--kind message: exit %d, stderr %q", code, stderr)
+	}
+	code, stdout, stderr = runUntil(t, env, func() bool {
+		_, ok1 := ds.Object("amzn1.ask.device.D1", "scores", "match")
+		_, ok2 := ds.Object("amzn1.ask.device.D2", "todo", "count")
+		return ok1 && ok2
+	}, append(q, "work", "--concurrency", "2")...)
+	if code != ExitOK || !strings.Contains(stdout, "sent 2") {
+		t.Errorf("work: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if v, _ := ds.Object("amzn1.ask.device.D1", "scores", "match"); string(v) != `{"home":1}` {
+		t.Errorf("D1 stores %s", v)
+	}
+}
