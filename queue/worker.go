@@ -113,13 +113,13 @@ type WorkerOptions struct {
 //     delivered.
 //   - 429: snoozed for the Retry-After (DefaultThrottleWait without one),
 //     which spends no attempt; every worker on the limit pauses as long.
-//   - 5xx, transport errors, token errors, and 401/403 after a fresh
-//     token: retried with River's backoff, up to MaxAttempts, then
-//     discarded. An authorization failure is the deployment's, not the
-//     item's: once credentials or permissions are fixed the jobs go
-//     through, instead of being cancelled by the million.
-//   - an invalid job, or any other 4xx (400, 404, 432 …): cancelled with
-//     the reason, kept as a dead letter (Status.LastErrors).
+//   - 5xx, transport errors and token errors: retried with River's
+//     backoff, up to MaxAttempts, then discarded.
+//   - an invalid job, or any other 4xx (400, 401/403 even after a fresh
+//     token, 404, 432 …): cancelled with the reason, kept as a dead letter
+//     (Status.LastErrors, DeadLetters). A 403 is also how Alexa refuses a
+//     unicast event to a user who has not subscribed, which no retry
+//     mends; after fixing a skill's permissions, enqueue the items again.
 //
 // A DataStore job answered 200 has an outcome per device, which it
 // records as its output (a bulk.DataStoreResult), with bulk's rule:
@@ -134,7 +134,7 @@ type WorkerOptions struct {
 //     queued): cancelled with the *bulk.DeviceError, a dead letter.
 //
 // A 403 DATASTORE_SUPPORT_REQUIRED (the skill's manifest lacks DataStore)
-// is the deployment's too, and is retried like other 403s. DataStore
+// is cancelled like other 403s. DataStore
 // jobs draw from the same shared rate limit as the other kinds: Alexa
 // takes at most 25 DataStore writes per second per skill
 // (datastore.WritesPerSecond), so a limit set above that for messages
@@ -388,8 +388,7 @@ func (w *Worker) outcome(ctx context.Context, id int64, st *sendState, err error
 				w.log.Warn("queue: could not pause the shared rate limit", "error", perr.Error())
 			}
 			return river.JobSnooze(wait)
-		case ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden,
-			ae.StatusCode >= 500, ae.StatusCode < 400:
+		case ae.StatusCode >= 500, ae.StatusCode < 400:
 			w.retried.Add(1)
 			return err
 		default:
