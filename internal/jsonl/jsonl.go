@@ -29,7 +29,8 @@ type Line struct {
 	// is the Line's own copy.
 	Data []byte
 	// Err is set, with Data nil, when the line could not be kept
-	// (ErrLineTooLong).
+	// (ErrLineTooLong) or is not UTF-8 (a *jsonin.EncodingError with the
+	// byte offset in the line).
 	Err error
 }
 
@@ -66,6 +67,11 @@ func (lr *Reader) Next() (Line, error) {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 {
 			continue
+		}
+		if err := jsonin.CheckUTF8(raw, 0); err != nil {
+			// Never decoded with replacement characters: that would send
+			// another userId or text than the line holds.
+			return Line{N: lr.n, Err: err}, nil
 		}
 		return Line{N: lr.n, Data: bytes.Clone(raw)}, nil
 	}

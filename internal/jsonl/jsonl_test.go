@@ -2,6 +2,7 @@ package jsonl_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -57,5 +58,30 @@ func TestReaderError(t *testing.T) {
 	}
 	if _, err := r.Next(); !errors.Is(err, boom) {
 		t.Errorf("Next = %v, want the reader's error", err)
+	}
+}
+
+// A line that is not UTF-8 is reported with its offset, not decoded with
+// replacement characters; the lines around it are read.
+func TestReaderRefusesInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	lr := jsonl.NewReader(strings.NewReader("{\"a\":1}\n{\"userId\":\"u\xff\"}\n{\"b\":2}\n"))
+	var got []string
+	for {
+		l, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Err != nil {
+			got = append(got, fmt.Sprintf("%d: %v", l.N, l.Err))
+		} else {
+			got = append(got, fmt.Sprintf("%d: %s", l.N, l.Data))
+		}
+	}
+	if len(got) != 3 || got[0] != `1: {"a":1}` || !strings.HasPrefix(got[1], "2: ") || !strings.Contains(got[1], "UTF-8") || !strings.Contains(got[1], "12") || got[2] != `3: {"b":2}` {
+		t.Errorf("read %q", got)
 	}
 }
