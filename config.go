@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -65,10 +64,11 @@ type TokenProvider interface {
 	Invalidate(scope, token string)
 }
 
-// Config is what every client of this module is built from: the seed's
-// ApiConfiguration and AuthenticationConfiguration in one value. Its zero
-// value (plus credentials) works: North America, the default HTTP client,
-// JSON, the default retry policy and no logging.
+// Config is what every client of this module is built from: where to
+// call, with which credentials, HTTP client, codec, retry policy, logger
+// and token provider. Its zero value (plus credentials) works: North
+// America, the default HTTP client, JSON, the default retry policy and no
+// logging. A Config is a value: clients copy it when they are built.
 type Config struct {
 	// Credentials are the skill's client id and secret from the Permissions
 	// page of the Alexa developer console, and an optional refresh token.
@@ -88,20 +88,28 @@ type Config struct {
 	// Codec encodes request bodies and decodes responses. Default JSON.
 	Codec Codec
 
-	// UserAgentSuffix is appended to the User-Agent header.
+	// UserAgentSuffix is appended to the User-Agent header, which is
+	// "alexa-oos-go/<Version> go/<Go version>" and the suffix, if any.
 	UserAgentSuffix string
 
 	// Retry says when and how often failed calls are retried. Nil means
-	// DefaultRetryPolicy; use NoRetry to switch retries off.
+	// DefaultRetryPolicy(); NoRetry() switches retries off. Clients read
+	// it as they call: do not change a policy that clients use.
 	Retry *RetryPolicy
 
 	// Logger receives one debug line per HTTP attempt and warnings on
 	// retries. Nil logs nothing. Secrets are never logged.
 	Logger *slog.Logger
 
-	// Tokens supplies bearer tokens. Nil means an LWA provider built from
-	// this Config, sharing its cache with every other client built from
-	// the same credentials and token URL.
+	// Tokens supplies bearer tokens and caches them. Nil means that each
+	// client built from this Config makes an LWA provider of its own, with
+	// its own cache. To share tokens between clients (a proactive and a
+	// messaging client, or a client built per request, as serverless
+	// handlers do), build one provider and set it here:
+	//
+	//	cfg.Tokens = lwa.NewProvider(cfg)
+	//	events := proactive.NewClient(cfg)
+	//	messages := messaging.NewClient(cfg) // same tokens, same cache
 	Tokens TokenProvider
 
 	// RefreshMargin is how long before expiry a cached token is replaced.
@@ -109,8 +117,9 @@ type Config struct {
 	RefreshMargin time.Duration
 }
 
-// WithDefaults returns a copy of c with every unset field given its default
-// value (Tokens excepted: the API packages fill it).
+// WithDefaults returns a copy of c with every unset field given its
+// default value, Tokens excepted: each client makes its own provider when
+// Tokens is nil (see Config.Tokens).
 func (c Config) WithDefaults() Config {
 	c.Endpoint = strings.TrimSuffix(cmp.Or(c.Endpoint, EndpointNA), "/")
 	c.TokenURL = cmp.Or(c.TokenURL, DefaultTokenURL)
@@ -121,8 +130,7 @@ func (c Config) WithDefaults() Config {
 		c.Codec = JSONCodec{}
 	}
 	if c.Retry == nil {
-		p := DefaultRetryPolicy
-		c.Retry = &p
+		c.Retry = DefaultRetryPolicy()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -131,14 +139,4 @@ func (c Config) WithDefaults() Config {
 		c.RefreshMargin = DefaultRefreshMargin
 	}
 	return c
-}
-
-// UserAgent returns the User-Agent header value:
-// "alexa-oos-go/<version> go/<runtime version>" and the suffix, if any.
-func (c Config) UserAgent() string {
-	ua := "alexa-oos-go/" + Version + " go/" + runtime.Version()
-	if c.UserAgentSuffix != "" {
-		ua += " " + c.UserAgentSuffix
-	}
-	return ua
 }

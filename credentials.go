@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+
+	"github.com/alexa-oos/alexa/internal/redact"
 )
 
 // Credentials are a skill's LWA client credentials: the Alexa client id
@@ -20,13 +22,11 @@ type Credentials struct {
 	RefreshToken string
 }
 
-const redacted = "[redacted]"
-
 func mask(s string) string {
 	if s == "" {
 		return ""
 	}
-	return redacted
+	return redact.Mark
 }
 
 // String returns the credentials with their secrets masked.
@@ -68,7 +68,8 @@ func (c Credentials) MarshalJSON() ([]byte, error) {
 }
 
 // Fingerprint identifies the credentials without revealing them: a
-// SHA-256 over id, secret and refresh token. Token caches are keyed by it.
+// SHA-256 over id, secret and refresh token, to key a cache or a lock of
+// your own (a token shared by several processes, say) by credentials.
 func (c Credentials) Fingerprint() string {
 	h := sha256.New()
 	for _, s := range []string{c.ClientID, c.ClientSecret, c.RefreshToken} {

@@ -37,6 +37,7 @@ func assertMasked(t *testing.T, what, out string) {
 }
 
 func TestCredentialsStringHidesSecrets(t *testing.T) {
+	t.Parallel()
 	c := testCredentials()
 	assertMasked(t, "String()", c.String())
 	assertMasked(t, "GoString()", c.GoString())
@@ -46,6 +47,7 @@ func TestCredentialsStringHidesSecrets(t *testing.T) {
 }
 
 func TestCredentialsFmtVerbsHideSecrets(t *testing.T) {
+	t.Parallel()
 	c := testCredentials()
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%10.3v"} {
 		assertMasked(t, verb, fmt.Sprintf(verb, c))
@@ -69,6 +71,7 @@ type holder struct {
 }
 
 func TestCredentialsInsideStructsHideSecrets(t *testing.T) {
+	t.Parallel()
 	c := testCredentials()
 	h := holder{Name: "h", Creds: c, Ptr: &c, List: []alexa.Credentials{c}, ByName: map[string]alexa.Credentials{"k": c}}
 	cfg := alexa.Config{Credentials: c, Endpoint: alexa.EndpointEU}
@@ -85,6 +88,7 @@ func TestCredentialsInsideStructsHideSecrets(t *testing.T) {
 }
 
 func TestCredentialsJSONHidesSecrets(t *testing.T) {
+	t.Parallel()
 	c := testCredentials()
 	for name, v := range map[string]any{
 		"value":   c,
@@ -121,6 +125,7 @@ func TestCredentialsJSONHidesSecrets(t *testing.T) {
 }
 
 func TestCredentialsSlogHidesSecrets(t *testing.T) {
+	t.Parallel()
 	c := testCredentials()
 	handlers := map[string]func(*bytes.Buffer) slog.Handler{
 		"json": func(b *bytes.Buffer) slog.Handler {
@@ -153,6 +158,7 @@ func TestCredentialsSlogHidesSecrets(t *testing.T) {
 }
 
 func TestCredentialsFingerprint(t *testing.T) {
+	t.Parallel()
 	c := testCredentials()
 	fp := c.Fingerprint()
 	if fp != testCredentials().Fingerprint() {

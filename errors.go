@@ -1,17 +1,15 @@
 package alexa
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/alexa-oos/alexa/internal/text"
 )
 
 // MaxErrorBody bounds how much of an error response body is kept.
@@ -62,6 +60,9 @@ type Error struct {
 	Attempts int
 }
 
+// Error is one line: the call, the status, Alexa's message and code (or
+// the start of the body) and the Retry-After. What usually causes the
+// failure is told apart, by Hint.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Op != "" {
@@ -71,18 +72,16 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	switch {
 	case e.Message != "" && e.Code != "":
-		fmt.Fprintf(&b, ": %s (code %s)", snippet([]byte(e.Message)), snippet([]byte(e.Code)))
+		fmt.Fprintf(&b, ": %s (code %s)", text.OneLine(e.Message, text.SnippetBytes), text.OneLine(e.Code, text.SnippetBytes))
 	case e.Message != "":
-		fmt.Fprintf(&b, ": %s", snippet([]byte(e.Message)))
+		fmt.Fprintf(&b, ": %s", text.OneLine(e.Message, text.SnippetBytes))
+	case e.Code != "":
+		fmt.Fprintf(&b, ": code %s", text.OneLine(e.Code, text.SnippetBytes))
 	case len(e.Body) > 0:
-		fmt.Fprintf(&b, ": %s", snippet(e.Body))
+		fmt.Fprintf(&b, ": %s", text.OneLine(string(e.Body), text.SnippetBytes))
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
-	}
-	if h := e.Hint(); h != "" {
-		b.WriteString("; hint: ")
-		b.WriteString(h)
 	}
 	return b.String()
 }
@@ -106,7 +105,9 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// Hint says what usually causes the failure, or "".
+// Hint says what usually causes the failure and what to do, or "". It is
+// kept out of Error so that the error's text stays short and stable; the
+// command prints it on a line of its own.
 func (e *Error) Hint() string {
 	switch e.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
@@ -126,7 +127,7 @@ func (e *Error) Hint() string {
 	if e.StatusCode >= 300 && e.StatusCode < 400 {
 		h := "the API answered with a redirect, which is never followed: check Config.Endpoint (the region's https://api…amazonalexa.com URL)"
 		if loc := e.Header.Get("Location"); loc != "" {
-			h += "; Location: " + snippet([]byte(loc))
+			h += "; Location: " + text.OneLine(loc, text.SnippetBytes)
 		}
 		return h
 	}
@@ -137,117 +138,6 @@ func (e *Error) Hint() string {
 // throttling and server errors.
 func (e *Error) Retryable() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
-
-// snippet returns the start of a body as one printable line.
-func snippet(body []byte) string {
-	const max = 500
-	s := body
-	if len(s) > max {
-		s = s[:max]
-	}
-	for !utf8.Valid(s) && len(s) > 0 {
-		s = s[:len(s)-1]
-	}
-	out := strings.Join(strings.Fields(string(s)), " ")
-	if len(body) > max {
-		out += "…"
-	}
-	return out
-}
-
-// DecodeError builds the *Error for a response with a failure status and
-// its (already bounded) body. It never fails: a body that is not Alexa's
-// JSON error leaves Code and Message empty and is kept in Body.
-func DecodeError(op string, status int, header http.Header, body []byte) *Error {
-	e := &Error{Op: op, StatusCode: status, Header: header, Body: body}
-	if len(body) > MaxErrorBody {
-		e.Body = body[:MaxErrorBody]
-	}
-	e.Code, e.Message = decodeCodeMessage(body)
-	if header != nil {
-		e.RetryAfter = ParseRetryAfter(header.Get("Retry-After"), time.Now())
-	}
-	return e
-}
-
-// decodeCodeMessage reads {"code": 123 | "X", "message": "..."} leniently,
-// or {"type": "X", "message": "..."} as DataStore answers: type stands in
-// for a missing code.
-func decodeCodeMessage(body []byte) (code, message string) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return "", ""
-	}
-	var v struct {
-		Code    json.RawMessage `json:"code"`
-		Type    json.RawMessage `json:"type"`
-		Message json.RawMessage `json:"message"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return "", ""
-	}
-	code = jsonScalar(v.Code)
-	if code == "" {
-		code = jsonScalar(v.Type)
-	}
-	return code, jsonScalar(v.Message)
-}
-
-// jsonScalar renders a JSON string, number or boolean as text.
-func jsonScalar(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	var b bool
-	if json.Unmarshal(raw, &b) == nil {
-		return strconv.FormatBool(b)
-	}
-	return ""
-}
-
-// MaxRetryAfter is the longest Retry-After ParseRetryAfter returns: larger
-// values (a date years ahead, 1e12 seconds) are clamped to it rather than
-// ignored, so a server that asks for a long pause gets one.
-const MaxRetryAfter = 365 * 24 * time.Hour
-
-// ParseRetryAfter parses a Retry-After value, in seconds (any positive
-// number: "120", "0.5", "1e7") or as an HTTP date relative to now.
-// Values above MaxRetryAfter are clamped to it. Invalid, zero or past
-// values give zero.
-func ParseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-		if !(secs > 0) { // NaN too
-			return 0
-		}
-		if secs >= MaxRetryAfter.Seconds() {
-			return MaxRetryAfter
-		}
-		return max(time.Duration(secs*float64(time.Second)), 1)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		// Compare before subtracting: Sub saturates, but a date past
-		// the clamp is simply the clamp.
-		if t.After(now.Add(MaxRetryAfter)) {
-			return MaxRetryAfter
-		}
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // TransportError is a call that got no HTTP response: the connection
@@ -289,13 +179,13 @@ func (e *TransportError) Is(target error) bool {
 // request may not have arrived or its answer was lost, except for failures
 // that would recur: a certificate that does not verify, a refused
 // plain-http URL, and a redirect the HTTPClient followed.
-func (e *TransportError) Retryable() bool { return !Permanent(e.Err) }
+func (e *TransportError) Retryable() bool { return !permanent(e.Err) }
 
-// Permanent reports whether err, a failure without HTTP response, would
+// permanent reports whether err, a failure without HTTP response, would
 // recur on every attempt: TLS certificate verification errors, a TLS
 // handshake with something that does not speak TLS, an *InsecureURLError,
 // or a followed redirect (ErrRedirected).
-func Permanent(err error) bool {
+func permanent(err error) bool {
 	var (
 		insecure  *InsecureURLError
 		verify    *tls.CertificateVerificationError
@@ -346,43 +236,4 @@ func (e *ValidationError) Error() string {
 		prefix = e.Op + ": " + prefix
 	}
 	return fmt.Sprintf("%s: %s", prefix, strings.Join(parts, "; "))
-}
-
-// Violations collects validation problems; its zero value is ready.
-type Violations []Violation
-
-// Add records that field breaks rule; value is shown quoted and shortened.
-func (vs *Violations) Add(field, rule string, value any) {
-	*vs = append(*vs, Violation{Field: field, Rule: rule, Value: ShowValue(value)})
-}
-
-// Err returns a *ValidationError for op, or nil when nothing was recorded.
-func (vs Violations) Err(op string) error {
-	if len(vs) == 0 {
-		return nil
-	}
-	return &ValidationError{Op: op, Violations: vs}
-}
-
-// ShowValue renders a value for a Violation: strings quoted, long ones
-// shortened, nil as "".
-func ShowValue(v any) string {
-	const max = 80
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		if len(x) > max {
-			x = x[:max] + "…"
-		}
-		return strconv.Quote(x)
-	case time.Time:
-		return x.Format(time.RFC3339Nano)
-	default:
-		s := fmt.Sprint(x)
-		if len(s) > max {
-			s = s[:max] + "…"
-		}
-		return s
-	}
 }

@@ -5,183 +5,39 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alexa-oos/alexa"
-	"github.com/google/go-cmp/cmp"
 )
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"1", time.Second},
-		{"120", 2 * time.Minute},
-		{" 3 ", 3 * time.Second},
-		{"1.5", 1500 * time.Millisecond},
-		{"0.25", 250 * time.Millisecond},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(time.Hour).Format(time.RFC850), time.Hour},
-		{now.Add(2 * time.Second).Format(time.ANSIC), 2 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0}, // past
-		{now.Format(http.TimeFormat), 0},                   // now
-		{"0", 0},
-		{"-1", 0},
-		{"-0.5", 0},
-		{"junk", 0},
-		{"1s", 0},
-		{"Wed, 99 Nov 2026 12:00:00 GMT", 0},
-		{"NaN", 0},
-		{"nan", 0},
-		{"Inf", alexa.MaxRetryAfter},
-		{"-Inf", 0},
-		// Large values are honoured, up to the clamp, never dropped.
-		{"1e7", 1e7 * time.Second},
-		{"10000000", 1e7 * time.Second},
-		{"1e12", alexa.MaxRetryAfter},
-		{"1e400", alexa.MaxRetryAfter},
-		{"99999999999999999999999", alexa.MaxRetryAfter},
-		{"0.000000001", time.Nanosecond},
-		{"1e-30", time.Nanosecond},
-		{now.Add(200 * 24 * time.Hour).Format(http.TimeFormat), 200 * 24 * time.Hour},
-		{"Fri, 31 Dec 9999 23:59:59 GMT", alexa.MaxRetryAfter},
-	}
-	for _, tt := range tests {
-		if got := alexa.ParseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("ParseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
-// errFields is what callers read off an *alexa.Error.
-type errFields struct {
-	Op         string
-	StatusCode int
-	Code       string
-	Message    string
-	Body       string
-	RetryAfter time.Duration
-}
-
-func fieldsOf(e *alexa.Error) errFields {
-	return errFields{e.Op, e.StatusCode, e.Code, e.Message, string(e.Body), e.RetryAfter}
-}
-
-func TestDecodeError(t *testing.T) {
-	header := func(kv ...string) http.Header {
-		h := http.Header{}
-		for i := 0; i < len(kv); i += 2 {
-			h.Set(kv[i], kv[i+1])
-		}
-		return h
-	}
-	tests := []struct {
-		name   string
-		status int
-		header http.Header
-		body   string
-		want   errFields
-	}{
-		{
-			name: "numeric code", status: 400, body: `{"code": 400, "message":"x"}`,
-			want: errFields{Op: "op", StatusCode: 400, Code: "400", Message: "x", Body: `{"code": 400, "message":"x"}`},
-		},
-		{
-			name: "string code", status: 400, body: `{"code":"INVALID","message":"x"}`,
-			want: errFields{Op: "op", StatusCode: 400, Code: "INVALID", Message: "x", Body: `{"code":"INVALID","message":"x"}`},
-		},
-		{
-			name: "leading whitespace and extra fields", status: 409, body: "\n  {\"code\":\"DUPLICATE\",\"message\":\"dup\",\"extra\":[1,2]}\n",
-			want: errFields{Op: "op", StatusCode: 409, Code: "DUPLICATE", Message: "dup", Body: "\n  {\"code\":\"DUPLICATE\",\"message\":\"dup\",\"extra\":[1,2]}\n"},
-		},
-		{
-			name: "null code", status: 500, body: `{"code":null,"message":"boom"}`,
-			want: errFields{Op: "op", StatusCode: 500, Message: "boom", Body: `{"code":null,"message":"boom"}`},
-		},
-		{
-			name: "code as object is dropped", status: 500, body: `{"code":{"a":1},"message":"m"}`,
-			want: errFields{Op: "op", StatusCode: 500, Message: "m", Body: `{"code":{"a":1},"message":"m"}`},
-		},
-		{
-			name: "html page", status: 403, header: header("Content-Type", "text/html"), body: `<html><body>Forbidden</body></html>`,
-			want: errFields{Op: "op", StatusCode: 403, Body: `<html><body>Forbidden</body></html>`},
-		},
-		{
-			name: "truncated json", status: 502, body: `{"code":"X","mess`,
-			want: errFields{Op: "op", StatusCode: 502, Body: `{"code":"X","mess`},
-		},
-		{
-			name: "json array", status: 400, body: `[{"code":"X"}]`,
-			want: errFields{Op: "op", StatusCode: 400, Body: `[{"code":"X"}]`},
-		},
-		{
-			name: "empty body", status: 404,
-			want: errFields{Op: "op", StatusCode: 404},
-		},
-		{
-			name: "type stands in for a missing code", status: 400, body: `{"type":"COMMANDS_PAYLOAD_EXCEEDS_LIMIT","message":"too big"}`,
-			want: errFields{Op: "op", StatusCode: 400, Code: "COMMANDS_PAYLOAD_EXCEEDS_LIMIT", Message: "too big", Body: `{"type":"COMMANDS_PAYLOAD_EXCEEDS_LIMIT","message":"too big"}`},
-		},
-		{
-			name: "code wins over type", status: 400, body: `{"code":"C","type":"T","message":"m"}`,
-			want: errFields{Op: "op", StatusCode: 400, Code: "C", Message: "m", Body: `{"code":"C","type":"T","message":"m"}`},
-		},
-		{
-			name: "retry-after seconds", status: 429, header: header("Retry-After", "7"), body: `{"message":"slow down"}`,
-			want: errFields{Op: "op", StatusCode: 429, Message: "slow down", Body: `{"message":"slow down"}`, RetryAfter: 7 * time.Second},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := alexa.DecodeError("op", tt.status, tt.header, []byte(tt.body))
-			if diff := cmp.Diff(tt.want, fieldsOf(e)); diff != "" {
-				t.Errorf("DecodeError fields (-want +got):\n%s", diff)
-			}
-			if e.Error() == "" {
-				t.Error("Error() is empty")
-			}
-		})
-	}
-}
-
-func TestDecodeErrorBoundsBody(t *testing.T) {
-	body := bytes.Repeat([]byte("x"), alexa.MaxErrorBody+1000)
-	e := alexa.DecodeError("op", 500, nil, body)
-	if len(e.Body) != alexa.MaxErrorBody {
-		t.Errorf("len(Body) = %d, want %d", len(e.Body), alexa.MaxErrorBody)
-	}
-	msg := e.Error()
-	if len(msg) > 1000 {
-		t.Errorf("Error() is %d bytes long: a huge body must be shortened in the message", len(msg))
-	}
-	if !strings.Contains(msg, "xxxx") {
-		t.Errorf("Error() = %q, want the start of the body", msg)
-	}
-}
-
 func TestErrorMessage(t *testing.T) {
-	h := http.Header{"Retry-After": {"5"}}
-	e := alexa.DecodeError("messaging.Send", 429, h, []byte(`{"code":"THROTTLED","message":"Too many requests"}`))
-	msg := e.Error()
-	for _, want := range []string{"messaging.Send", "429", "Too many requests", "THROTTLED", "5s", "hint"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("Error() = %q, want it to contain %q", msg, want)
-		}
+	t.Parallel()
+	e := &alexa.Error{Op: "messaging.Send", StatusCode: 429, Code: "THROTTLED", Message: "Too many requests", RetryAfter: 5 * time.Second}
+	if got, want := e.Error(), "messaging.Send: HTTP 429 Too Many Requests: Too many requests (code THROTTLED); retry after 5s"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if h := e.Hint(); h == "" || strings.Contains(e.Error(), h) {
+		t.Errorf("Hint() = %q: want a hint, kept out of Error()", h)
 	}
 
-	html := alexa.DecodeError("proactive.Create", 403, nil, []byte("<html>\n<body>\tForbidden  by CDN</body></html>"))
-	if msg := html.Error(); !strings.Contains(msg, "<html> <body> Forbidden by CDN</body></html>") || strings.ContainsAny(msg, "\n\t") {
-		t.Errorf("Error() = %q, want the body on one line", msg)
+	html := &alexa.Error{Op: "proactive.Create", StatusCode: 403, Body: []byte("<html>\n<body>\tForbidden  by CDN</body></html>")}
+	if got, want := html.Error(), "proactive.Create: HTTP 403 Forbidden: <html> <body> Forbidden by CDN</body></html>"; got != want {
+		t.Errorf("Error() = %q, want %q: the body on one line, no hint", got, want)
+	}
+	codeOnly := &alexa.Error{Op: "datastore.Commands", StatusCode: 400, Code: "TOO_MANY_TARGETS"}
+	if got, want := codeOnly.Error(), "datastore.Commands: HTTP 400 Bad Request: code TOO_MANY_TARGETS"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	huge := &alexa.Error{Op: "op", StatusCode: 500, Body: bytes.Repeat([]byte("x"), alexa.MaxErrorBody)}
+	if msg := huge.Error(); len(msg) > 400 || !strings.Contains(msg, "xxxx") {
+		t.Errorf("Error() of a huge body is %d bytes: want the start of the body, shortened", len(msg))
 	}
 }
 
 func TestErrorSentinels(t *testing.T) {
+	t.Parallel()
 	sentinels := map[string]error{
 		"ErrThrottled":         alexa.ErrThrottled,
 		"ErrDuplicate":         alexa.ErrDuplicate,
@@ -201,7 +57,7 @@ func TestErrorSentinels(t *testing.T) {
 		503: "",
 	}
 	for status, want := range matches {
-		var err error = alexa.DecodeError("op", status, nil, nil)
+		var err error = &alexa.Error{Op: "op", StatusCode: status}
 		wrapped := fmt.Errorf("sending: %w", err)
 		for name, sentinel := range sentinels {
 			if got := errors.Is(wrapped, sentinel); got != (name == want) {
@@ -212,17 +68,19 @@ func TestErrorSentinels(t *testing.T) {
 }
 
 func TestErrorRetryable(t *testing.T) {
+	t.Parallel()
 	for status, want := range map[int]bool{
 		400: false, 401: false, 403: false, 404: false, 409: false, 413: false, 432: false,
 		429: true, 500: true, 502: true, 503: true, 504: true,
 	} {
-		if got := alexa.DecodeError("op", status, nil, nil).Retryable(); got != want {
+		if got := (&alexa.Error{StatusCode: status}).Retryable(); got != want {
 			t.Errorf("HTTP %d: Retryable() = %v, want %v", status, got, want)
 		}
 	}
 }
 
 func TestErrorHints(t *testing.T) {
+	t.Parallel()
 	for status, word := range map[int]string{
 		401: "permission",
 		403: "permission",
@@ -230,11 +88,11 @@ func TestErrorHints(t *testing.T) {
 		404: "userId",
 		432: "limit",
 	} {
-		if h := alexa.DecodeError("op", status, nil, nil).Hint(); !strings.Contains(h, word) {
+		if h := (&alexa.Error{StatusCode: status}).Hint(); !strings.Contains(h, word) {
 			t.Errorf("HTTP %d: Hint() = %q, want it to mention %q", status, h, word)
 		}
 	}
-	if h := alexa.DecodeError("op", 400, nil, nil).Hint(); h != "" {
+	if h := (&alexa.Error{StatusCode: 400}).Hint(); h != "" {
 		t.Errorf("HTTP 400: Hint() = %q, want none", h)
 	}
 }
@@ -258,6 +116,7 @@ func TestTransportErrorOutcomeUnknown(t *testing.T) {
 }
 
 func TestTransportError(t *testing.T) {
+	t.Parallel()
 	var err error = &alexa.TransportError{Op: "messaging.Send", Method: "POST", URL: "https://api.amazonalexa.com/v1/skillmessages/users/u", Attempts: 2, Err: io.ErrUnexpectedEOF}
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Error("TransportError does not unwrap to its cause")
@@ -286,53 +145,16 @@ func TestTransportError(t *testing.T) {
 }
 
 func TestValidationError(t *testing.T) {
-	var vs alexa.Violations
-	if err := vs.Err("op"); err != nil {
-		t.Fatalf("empty Violations.Err = %v, want nil", err)
-	}
-	vs.Add("clientId", "is required", nil)
-	vs.Add("event.name", "must be a known schema", "AMAZON.Nope")
-	vs.Add("expiryTime", "must be in the future", strings.Repeat("y", 200))
-	err := vs.Err("lwa.Token")
-	var ve *alexa.ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("Err returned %T, want *alexa.ValidationError", err)
-	}
-	if ve.Op != "lwa.Token" || len(ve.Violations) != 3 {
-		t.Fatalf("got %+v", ve)
-	}
-	want := []alexa.Violation{
+	t.Parallel()
+	err := &alexa.ValidationError{Op: "lwa.Token", Violations: []alexa.Violation{
 		{Field: "clientId", Rule: "is required"},
 		{Field: "event.name", Rule: "must be a known schema", Value: `"AMAZON.Nope"`},
+	}}
+	want := `lwa.Token: invalid request: clientId: is required; event.name: must be a known schema (got "AMAZON.Nope")`
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if diff := cmp.Diff(want, ve.Violations[:2]); diff != "" {
-		t.Errorf("Violations (-want +got):\n%s", diff)
-	}
-	if v := ve.Violations[2].Value; len(v) > 100 || !strings.Contains(v, "…") {
-		t.Errorf("a long value is not shortened: %q", v)
-	}
-	msg := err.Error()
-	for _, w := range []string{"lwa.Token", "clientId: is required", `event.name: must be a known schema (got "AMAZON.Nope")`, "expiryTime"} {
-		if !strings.Contains(msg, w) {
-			t.Errorf("Error() = %q, want it to contain %q", msg, w)
-		}
-	}
-}
-
-func TestShowValue(t *testing.T) {
-	at := time.Date(2026, 11, 25, 12, 0, 0, 5, time.UTC)
-	for _, tt := range []struct {
-		in   any
-		want string
-	}{
-		{nil, ""},
-		{"a b", `"a b"`},
-		{"", `""`},
-		{42, "42"},
-		{at, "2026-11-25T12:00:00.000000005Z"},
-	} {
-		if got := alexa.ShowValue(tt.in); got != tt.want {
-			t.Errorf("ShowValue(%#v) = %q, want %q", tt.in, got, tt.want)
-		}
+	if got := (&alexa.ValidationError{Violations: []alexa.Violation{{Field: "f", Rule: "r"}}}).Error(); got != "invalid request: f: r" {
+		t.Errorf("Error() without Op = %q", got)
 	}
 }

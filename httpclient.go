@@ -6,8 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/alexa-oos/alexa/internal/httpx"
 )
 
 // HTTPClient sends one HTTP request. *http.Client satisfies it, so any
@@ -85,10 +86,10 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 		proxy = httpsOnly(proxy)
 	}
 	t := &http.Transport{
-		Proxy:                 proxy,
-		DialContext:           dialer.DialContext,
-		Protocols:             &protos,
-		TLSClientConfig:       tc,
+		Proxy:           proxy,
+		DialContext:     dialer.DialContext,
+		Protocols:       &protos,
+		TLSClientConfig: tc,
 		// A keep-alive connection per request in flight, up to 128 at
 		// once; a request finding none idle takes the next one freed.
 		MaxIdleConns:          256,
@@ -102,24 +103,7 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 	// The Transport itself, not a wrapper: http.Client bounds a call to
 	// its own Transport with a context deadline, but wraps any other
 	// RoundTripper in a goroutine and a timer per request.
-	return &http.Client{Transport: t, Timeout: or(o.Timeout, 30*time.Second), CheckRedirect: refuseRedirect}
-}
-
-// refuseRedirect makes an http.Client return a 3xx response as it is.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// NoRedirects returns c refusing redirects: an *http.Client is copied with
-// a CheckRedirect that hands back the 3xx response (its Transport, Jar and
-// Timeout are shared); any other HTTPClient is returned as it is. The API
-// clients and the LWA provider send through it.
-func NoRedirects(c HTTPClient) HTTPClient {
-	hc, ok := c.(*http.Client)
-	if !ok || hc == nil {
-		return c
-	}
-	cp := *hc
-	cp.CheckRedirect = refuseRedirect
-	return &cp
+	return &http.Client{Transport: t, Timeout: or(o.Timeout, 30*time.Second), CheckRedirect: httpx.RefuseRedirect}
 }
 
 var defaultHTTPClient = NewHTTPClient(HTTPOptions{})
@@ -139,19 +123,9 @@ func (e *InsecureURLError) Error() string {
 // request before connecting, and closes the request's body when refused.
 func httpsOnly(proxy func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
 	return func(r *http.Request) (*url.URL, error) {
-		if r.URL.Scheme == "http" && !IsLoopback(r.URL.Hostname()) {
+		if r.URL.Scheme == "http" && !httpx.IsLoopback(r.URL.Hostname()) {
 			return nil, &InsecureURLError{URL: r.URL.Scheme + "://" + r.URL.Host}
 		}
 		return proxy(r)
 	}
-}
-
-// IsLoopback reports whether host (a name or an address, without port)
-// is a loopback host.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

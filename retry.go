@@ -30,11 +30,28 @@ type RetryPolicy struct {
 	OnRetry func(attempt int, err error, wait time.Duration)
 }
 
-// DefaultRetryPolicy makes up to three attempts.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, MaxRetryAfter: 60 * time.Second}
+// Defaults of a RetryPolicy's zero fields.
+const (
+	defaultAttempts      = 3
+	defaultBaseDelay     = 200 * time.Millisecond
+	defaultMaxDelay      = 5 * time.Second
+	defaultMaxRetryAfter = 60 * time.Second
+)
 
-// NoRetry makes a single attempt.
-var NoRetry = &RetryPolicy{MaxAttempts: 1}
+// DefaultRetryPolicy returns the policy a Config without Retry uses: up to
+// three attempts, backoff from 200ms to 5s, Retry-After honoured up to a
+// minute. Each call returns a new policy, so changing one changes no
+// other client:
+//
+//	p := alexa.DefaultRetryPolicy()
+//	p.MaxAttempts = 5
+//	cfg.Retry = p
+func DefaultRetryPolicy() *RetryPolicy {
+	return &RetryPolicy{MaxAttempts: defaultAttempts, BaseDelay: defaultBaseDelay, MaxDelay: defaultMaxDelay, MaxRetryAfter: defaultMaxRetryAfter}
+}
+
+// NoRetry returns a new policy that makes a single attempt.
+func NoRetry() *RetryPolicy { return &RetryPolicy{MaxAttempts: 1} }
 
 // ShouldRetry reports whether err is worth another attempt: an error in
 // its chain says so with a Retryable method (HTTP 429 and 5xx, transport
@@ -54,16 +71,16 @@ func (p *RetryPolicy) Backoff(attempt int, retryAfter time.Duration) (wait time.
 	if retryAfter > 0 {
 		max := p.MaxRetryAfter
 		if max <= 0 {
-			max = DefaultRetryPolicy.MaxRetryAfter
+			max = defaultMaxRetryAfter
 		}
 		return retryAfter, retryAfter <= max
 	}
 	base, max := p.BaseDelay, p.MaxDelay
 	if base <= 0 {
-		base = DefaultRetryPolicy.BaseDelay
+		base = defaultBaseDelay
 	}
 	if max <= 0 {
-		max = DefaultRetryPolicy.MaxDelay
+		max = defaultMaxDelay
 	}
 	shift := min(attempt-1, 20)
 	if shift < 0 {

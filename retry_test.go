@@ -12,6 +12,7 @@ import (
 )
 
 func TestBackoffJitterWithinBounds(t *testing.T) {
+	t.Parallel()
 	p := &alexa.RetryPolicy{MaxAttempts: 10, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, MaxRetryAfter: time.Minute}
 	for attempt := 1; attempt <= 8; attempt++ {
 		d := p.BaseDelay << (attempt - 1)
@@ -36,6 +37,7 @@ func TestBackoffJitterWithinBounds(t *testing.T) {
 }
 
 func TestBackoffCappedByMaxDelay(t *testing.T) {
+	t.Parallel()
 	p := &alexa.RetryPolicy{MaxAttempts: 100, BaseDelay: time.Second, MaxDelay: 3 * time.Second}
 	for _, attempt := range []int{3, 10, 30, 63, 64, 100, 1 << 20} {
 		wait, ok := p.Backoff(attempt, 0)
@@ -46,23 +48,25 @@ func TestBackoffCappedByMaxDelay(t *testing.T) {
 }
 
 func TestBackoffDefaults(t *testing.T) {
+	t.Parallel()
 	// A policy with only MaxAttempts set backs off as the default one does.
 	p := &alexa.RetryPolicy{MaxAttempts: 3}
 	wait, ok := p.Backoff(1, 0)
-	base := alexa.DefaultRetryPolicy.BaseDelay
+	base := alexa.DefaultRetryPolicy().BaseDelay
 	if !ok || wait < base/2 || wait > base {
 		t.Errorf("Backoff(1, 0) = %v, %v; want within [%v, %v]", wait, ok, base/2, base)
 	}
 	wait, _ = p.Backoff(50, 0)
-	if max := alexa.DefaultRetryPolicy.MaxDelay; wait > max {
+	if max := alexa.DefaultRetryPolicy().MaxDelay; wait > max {
 		t.Errorf("Backoff(50, 0) = %v, want at most the default MaxDelay %v", wait, max)
 	}
-	if _, ok := p.Backoff(1, alexa.DefaultRetryPolicy.MaxRetryAfter+time.Second); ok {
+	if _, ok := p.Backoff(1, alexa.DefaultRetryPolicy().MaxRetryAfter+time.Second); ok {
 		t.Error("a zero MaxRetryAfter does not fall back to the default")
 	}
 }
 
 func TestBackoffRetryAfter(t *testing.T) {
+	t.Parallel()
 	p := &alexa.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxRetryAfter: 10 * time.Second}
 	tests := []struct {
 		retryAfter time.Duration
@@ -83,7 +87,8 @@ func TestBackoffRetryAfter(t *testing.T) {
 }
 
 func TestShouldRetry(t *testing.T) {
-	p := &alexa.DefaultRetryPolicy
+	t.Parallel()
+	p := alexa.DefaultRetryPolicy()
 	ctx := context.Background()
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -94,17 +99,17 @@ func TestShouldRetry(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"429", ctx, alexa.DecodeError("op", 429, nil, nil), true},
-		{"500", ctx, alexa.DecodeError("op", 500, nil, nil), true},
-		{"503 wrapped", ctx, fmt.Errorf("x: %w", alexa.DecodeError("op", 503, nil, nil)), true},
-		{"400", ctx, alexa.DecodeError("op", 400, nil, nil), false},
-		{"403", ctx, alexa.DecodeError("op", 403, nil, nil), false},
-		{"409", ctx, alexa.DecodeError("op", 409, nil, nil), false},
+		{"429", ctx, &alexa.Error{StatusCode: 429}, true},
+		{"500", ctx, &alexa.Error{StatusCode: 500}, true},
+		{"503 wrapped", ctx, fmt.Errorf("x: %w", &alexa.Error{StatusCode: 503}), true},
+		{"400", ctx, &alexa.Error{StatusCode: 400}, false},
+		{"403", ctx, &alexa.Error{StatusCode: 403}, false},
+		{"409", ctx, &alexa.Error{StatusCode: 409}, false},
 		{"transport", ctx, transport, true},
 		{"validation", ctx, &alexa.ValidationError{Op: "op"}, false},
 		{"plain error", ctx, errors.New("x"), false},
 		{"context canceled", ctx, context.Canceled, false},
-		{"retryable but caller gave up", cancelled, alexa.DecodeError("op", 503, nil, nil), false},
+		{"retryable but caller gave up", cancelled, &alexa.Error{StatusCode: 503}, false},
 		{"transport but caller gave up", cancelled, transport, false},
 	}
 	for _, tt := range tests {
@@ -133,7 +138,8 @@ func (r *onRetryRecorder) policy(maxAttempts int) *alexa.RetryPolicy {
 }
 
 func TestWait(t *testing.T) {
-	e503 := alexa.DecodeError("op", 503, nil, nil)
+	t.Parallel()
+	e503 := &alexa.Error{StatusCode: 503}
 	ctx := context.Background()
 
 	t.Run("retries while attempts remain", func(t *testing.T) {
@@ -152,7 +158,7 @@ func TestWait(t *testing.T) {
 
 	t.Run("not for permanent errors", func(t *testing.T) {
 		var r onRetryRecorder
-		if r.policy(3).Wait(ctx, 1, alexa.DecodeError("op", 400, nil, nil), 0) {
+		if r.policy(3).Wait(ctx, 1, &alexa.Error{StatusCode: 400}, 0) {
 			t.Error("Wait = true for HTTP 400")
 		}
 		if len(r.calls) != 0 {
@@ -161,7 +167,7 @@ func TestWait(t *testing.T) {
 	})
 
 	t.Run("NoRetry", func(t *testing.T) {
-		if alexa.NoRetry.Wait(ctx, 1, e503, 0) {
+		if alexa.NoRetry().Wait(ctx, 1, e503, 0) {
 			t.Error("NoRetry.Wait = true")
 		}
 	})
@@ -170,7 +176,7 @@ func TestWait(t *testing.T) {
 		var r onRetryRecorder
 		p := r.policy(3)
 		p.MaxRetryAfter = time.Minute
-		if p.Wait(ctx, 1, alexa.DecodeError("op", 429, nil, nil), time.Hour) {
+		if p.Wait(ctx, 1, &alexa.Error{StatusCode: 429}, time.Hour) {
 			t.Error("Wait = true for a Retry-After longer than MaxRetryAfter")
 		}
 		if len(r.calls) != 0 {
@@ -182,7 +188,7 @@ func TestWait(t *testing.T) {
 		var r onRetryRecorder
 		dctx, cancel := context.WithTimeout(ctx, time.Hour)
 		defer cancel()
-		if r.policy(3).Wait(dctx, 1, alexa.DecodeError("op", 429, nil, nil), 90*time.Minute) {
+		if r.policy(3).Wait(dctx, 1, &alexa.Error{StatusCode: 429}, 90*time.Minute) {
 			t.Error("Wait = true though the wait ends after the deadline")
 		}
 		if dctx.Err() != nil {
@@ -219,17 +225,24 @@ func TestWait(t *testing.T) {
 }
 
 func TestDefaultRetryPolicy(t *testing.T) {
-	p := alexa.DefaultRetryPolicy
-	if p.MaxAttempts != 3 {
-		t.Errorf("DefaultRetryPolicy.MaxAttempts = %d, want 3", p.MaxAttempts)
+	t.Parallel()
+	p := alexa.DefaultRetryPolicy()
+	if p.MaxAttempts != 3 || p.BaseDelay != 200*time.Millisecond || p.MaxDelay != 5*time.Second || p.MaxRetryAfter != time.Minute {
+		t.Errorf("DefaultRetryPolicy() = %+v", p)
 	}
-	if alexa.NoRetry.MaxAttempts > 1 {
-		t.Errorf("NoRetry.MaxAttempts = %d", alexa.NoRetry.MaxAttempts)
+	if n := alexa.NoRetry(); n.MaxAttempts > 1 {
+		t.Errorf("NoRetry().MaxAttempts = %d", n.MaxAttempts)
 	}
-	// WithDefaults hands out a copy: changing it leaves the default alone.
+	// Each call hands out a new policy: changing one, or the one a Config
+	// got by default, changes no other.
+	p.MaxAttempts = 99
+	alexa.NoRetry().MaxAttempts = 99
 	cfg := alexa.Config{}.WithDefaults()
-	cfg.Retry.MaxAttempts = 99
-	if alexa.DefaultRetryPolicy.MaxAttempts != 3 {
-		t.Error("changing Config.WithDefaults().Retry changed DefaultRetryPolicy")
+	cfg.Retry.MaxAttempts = 98
+	if alexa.DefaultRetryPolicy().MaxAttempts != 3 || alexa.NoRetry().MaxAttempts != 1 || (alexa.Config{}).WithDefaults().Retry.MaxAttempts != 3 {
+		t.Error("changing a policy handed out changed the next one")
+	}
+	if alexa.DefaultRetryPolicy() == alexa.DefaultRetryPolicy() || alexa.NoRetry() == alexa.NoRetry() {
+		t.Error("two calls returned the same policy")
 	}
 }

@@ -83,7 +83,7 @@ func (e *Emulator) bodyLimit(path string) (int64, func(http.ResponseWriter)) {
 }
 
 // isAdmin reports whether path is one of the emulator's own /_emulator/
-// paths.
+// paths, or the console page.
 func isAdmin(path string) bool {
-	return path+"/" == adminPrefix || strings.HasPrefix(path, adminPrefix)
+	return path == ConsolePath || path+"/" == adminPrefix || strings.HasPrefix(path, adminPrefix)
 }

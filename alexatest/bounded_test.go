@@ -69,7 +69,7 @@ func listing[T any](t *testing.T, e http.Handler, path string) alexatest.Listing
 func TestRecordsAreCappedAndListingsPaginated(t *testing.T) {
 	t.Parallel()
 	const max, sent = 50, 120
-	e := alexatest.New(alexatest.Options{MaxRecords: max})
+	e := alexatest.New(alexatest.Options{MaxRecords: max, AllowUnsubscribed: true})
 	msgTok, evTok := bearer(t, e, lwa.ScopeSkillMessaging), bearer(t, e, lwa.ScopeProactiveEvents)
 	for i := range sent {
 		if w := call(e, http.MethodPost, alexatest.MessagesPath+fmt.Sprintf("u%d", i), msgTok, `{"data":{"i":"`+fmt.Sprint(i)+`"}}`); w.Code != 202 {
@@ -177,7 +177,7 @@ func TestDefaultRecordCap(t *testing.T) {
 // bytes: a few large events cannot hold or return unbounded memory.
 func TestRecordBytesBounded(t *testing.T) {
 	t.Parallel()
-	e := alexatest.New(alexatest.Options{MaxRecordBytes: 1 << 20})
+	e := alexatest.New(alexatest.Options{MaxRecordBytes: 1 << 20, AllowUnsubscribed: true})
 	tok := bearer(t, e, lwa.ScopeProactiveEvents)
 	pad := strings.Repeat("x", 200<<10) // an unknown top-level field: kept in Body
 	for i := range 12 {
@@ -220,7 +220,7 @@ func TestListingParametersChecked(t *testing.T) {
 // set of remembered ones is capped, the earliest due forgotten first.
 func TestReferenceIDsBounded(t *testing.T) {
 	t.Parallel()
-	e := alexatest.New(alexatest.Options{MaxReferenceIDs: 3})
+	e := alexatest.New(alexatest.Options{MaxReferenceIDs: 3, AllowUnsubscribed: true})
 	tok := bearer(t, e, lwa.ScopeProactiveEvents)
 	send := func(ref string) int {
 		return call(e, http.MethodPost, proactive.PathDevelopment, tok, eventJSON(ref, "u")).Code

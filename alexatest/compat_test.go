@@ -34,7 +34,7 @@ type amazonError struct {
 // under it are read whole (not cut at 64 KiB).
 func TestBodySizeLimits(t *testing.T) {
 	t.Parallel()
-	e := alexatest.New(alexatest.Options{})
+	e := alexatest.New(alexatest.Options{AllowUnsubscribed: true})
 	evTok, msgTok := bearer(t, e, lwa.ScopeProactiveEvents), bearer(t, e, lwa.ScopeSkillMessaging)
 	withPad := func(ref string, n int) string {
 		return strings.Replace(eventJSON(ref, "u"), `{"timestamp"`, `{"pad":"`+strings.Repeat("x", n)+`","timestamp"`, 1)
@@ -77,7 +77,7 @@ func TestBodySizeLimits(t *testing.T) {
 	}
 
 	// Options.MaxEventBytes lowers the limit; LWA bodies have their own.
-	small := alexatest.New(alexatest.Options{MaxEventBytes: 2000})
+	small := alexatest.New(alexatest.Options{MaxEventBytes: 2000, AllowUnsubscribed: true})
 	if w := call(small, http.MethodPost, proactive.PathDevelopment, bearer(t, small, lwa.ScopeProactiveEvents), withPad("s", 2000)); w.Code != 413 || !strings.Contains(w.Body.String(), "larger than 2000 bytes") {
 		t.Errorf("MaxEventBytes 2000: %d %s", w.Code, w.Body)
 	}
@@ -94,7 +94,7 @@ func TestBodySizeLimits(t *testing.T) {
 // the symbolic reason leading the message; our client reads both.
 func TestErrorBodiesDecodeInAmazonSDKs(t *testing.T) {
 	t.Parallel()
-	srv := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"u"}, RateLimit: 1, RateBurst: 1})
+	srv := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"u"}, RateLimit: 1, RateBurst: 1, AllowUnsubscribed: true})
 	defer srv.Close()
 	msgTok, evTok := token(t, srv, lwa.ScopeSkillMessaging), token(t, srv, lwa.ScopeProactiveEvents)
 	invalidEvent := strings.Replace(eventJSON("x", "u"), `"referenceId":"x"`, `"referenceId":""`, 1)
@@ -113,7 +113,7 @@ func TestErrorBodiesDecodeInAmazonSDKs(t *testing.T) {
 		}
 	}
 	// Without a rate limit, the other errors.
-	srv2 := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"u"}})
+	srv2 := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"u"}, AllowUnsubscribed: true})
 	defer srv2.Close()
 	msgTok, evTok = token(t, srv2, lwa.ScopeSkillMessaging), token(t, srv2, lwa.ScopeProactiveEvents)
 	post(t, srv2.URL+proactive.PathDevelopment, map[string]string{"Authorization": "Bearer " + evTok}, eventJSON("dup", "u"))
@@ -232,7 +232,7 @@ func TestAdminForLoopbackOnlyAndHealth(t *testing.T) {
 // What the emulator writes uses camelCase keys and no HTML escaping.
 func TestEmulatorJSONStyle(t *testing.T) {
 	t.Parallel()
-	e := alexatest.New(alexatest.Options{})
+	e := alexatest.New(alexatest.Options{AllowUnsubscribed: true})
 	msgTok, evTok := bearer(t, e, lwa.ScopeSkillMessaging), bearer(t, e, lwa.ScopeProactiveEvents)
 	call(e, http.MethodPost, alexatest.MessagesPath+"u", msgTok, `{"data":{"html":"<b>&</b>"}}`)
 	call(e, http.MethodPost, proactive.PathDevelopment, evTok, eventJSON("<ref&>", "u"))

@@ -33,7 +33,7 @@ import (
 const AdminDataStore = "/_emulator/datastore"
 
 // DataStoreOptions configure the emulator's DataStore API. The zero value
-// checks with datastore.DefaultLimits, allows 25 commands calls per second
+// checks with datastore.DefaultLimits(), allows 25 commands calls per second
 // and creates an online device for any user or deviceId it does not know.
 //
 // Alexa does not document how long it keeps trying offline devices by

@@ -36,6 +36,32 @@
 //     until its event expires, and counts calls per route, not per path.
 //     Events, Messages and the listings show what is kept.
 //     Options.DiscardRecords keeps no event or message at all.
+//   - The console keeps the last 1,000 API calls (fewer with a smaller
+//     MaxRecords, none with DiscardRecords), each with at most 16 KiB of
+//     its request body, and serves at most MaxConsoleStreams browsers.
+//
+// Unicast events reach only users subscribed to the event's name, as with
+// Alexa: others are answered 403 until Subscribe (or the admin endpoint,
+// or "alexa-oos emulator subscribe") subscribes them, unless
+// Options.AllowUnsubscribed. Multicast events are recorded with the users
+// subscribed to their name.
+//
+// With Options.SkillEndpoint the emulator calls your skill as Alexa does,
+// each request signed with a CA and certificate of its own (SkillSigner):
+// every accepted skill message as Messaging.MessageReceived, every
+// subscription change as AlexaSkillEvent.ProactiveSubscriptionChanged, and
+// SendGrant as Alexa.Authorization.Grant, whose code its token endpoint
+// exchanges for the user's tokens (grant_type=authorization_code, then
+// refresh_token). Requests go in the background, never delaying the API's
+// answer, a few at a time and a bounded number waiting (more are skipped);
+// the records show each answer's status and latency. A skill under test
+// trusts the emulator's CA:
+//
+//	srv := alexatest.NewServer(alexatest.Options{SkillEndpoint: skillURL})
+//	h := &skill.Handler{Verifier: skill.NewVerifier(srv.SkillVerifierOptions()), ...}
+//	// in another process: alexatest.RemoteSkillVerifierOptions(ctx, emulatorURL)
+//	...
+//	srv.WaitSkill(ctx) // then look at what the skill received
 //
 // The Emulator is an http.Handler, so it can be served anywhere (serve it
 // with HTTPServer for its timeouts); the alexa-oos command serves it with
@@ -47,10 +73,23 @@
 //	GET  /_emulator/tokens    token requests, no secrets (?scope= ?clientId=)
 //	POST /_emulator/reset     forget everything accepted and issued
 //
-// The /_emulator/ paths answer clients on a loopback address only, unless
-// Options.AllowRemoteAdmin. Listings are pages, oldest first, as Listing:
+// and the skill side's paths listed at AdminSkill (the CA, subscriptions,
+// grants, requests sent to the skill).
+//
+// It also serves a web console at / (ConsolePath): each user as a device
+// card whose light ring shows unread notifications, each notification
+// with the sentence Alexa would speak per locale, its stage, expiry and
+// audience, skill messages, DataStore devices and their content, every
+// API call (refusals with their code and message, and the request body)
+// and the tokens issued (scope and expiry, never a token). It updates
+// live over Server-Sent Events (ConsoleStreamPath), a slow browser
+// skipping states rather than making the emulator hold them, and filters
+// by user, event name and status. Its state is JSON at ConsoleStatePath.
+//
+// The /_emulator/ paths and the console answer clients on a loopback
+// address only, unless Options.AllowRemoteAdmin. Listings are pages, oldest first, as Listing:
 // {"items":[...],"nextCursor":"..."}, with ?limit= (default 100, at most
 // 1000) and ?cursor=; reading one copies that page only. Everything the
-// emulator writes is JSON with camelCase keys (LWA's own fields excepted)
-// and without HTML escaping.
+// emulator writes, the console's page aside, is JSON with camelCase keys
+// (LWA's own fields excepted) and without HTML escaping.
 package alexatest

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
-	"github.com/alexa-oos/alexa/lwa"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
+	"github.com/alexa-oos/alexa/skill"
 )
 
 // Default credentials of an emulator that was given none. Any non-empty
@@ -123,6 +125,25 @@ type Options struct {
 	AllowRemoteAdmin bool
 	// DataStore configures the DataStore API and its simulated devices.
 	DataStore DataStoreOptions
+
+	// SkillEndpoint, when set, is the URL of the skill the emulator calls
+	// as Alexa does, each request signed by SkillSigner: every accepted
+	// skill message is sent there as Messaging.MessageReceived, every
+	// subscription change (Subscribe) as
+	// AlexaSkillEvent.ProactiveSubscriptionChanged and every SendGrant as
+	// Alexa.Authorization.Grant. Requests are sent in the background,
+	// never delaying the API's answer; the records show the skill's
+	// answer (Message.Skill, SkillDeliveries). It must be https, or plain
+	// http on a loopback host (CheckSkillEndpoint); otherwise every
+	// delivery fails, saying why.
+	SkillEndpoint string
+	// Skill tunes the requests to SkillEndpoint.
+	Skill SkillOptions
+	// AllowUnsubscribed accepts Unicast events to users who have not
+	// subscribed to the event's name. By default they are answered 403,
+	// as Alexa answers them: subscribe users with Subscribe or the admin
+	// endpoint first.
+	AllowUnsubscribed bool
 }
 
 // Emulator is the http.Handler that emulates LWA and both APIs.
@@ -146,6 +167,10 @@ type Emulator struct {
 	accepted int
 	limiter  *limiter
 	ds       *DataStore
+	sk       *skillSide
+	subs     subscriptions
+	grants   *grants
+	console  *console // the web console (console.go)
 }
 
 // maxLiveTokens bounds the tokens the emulator honours at once; beyond
@@ -158,14 +183,22 @@ type issued struct {
 	expiry time.Time
 }
 
+// refreshGrant is the scope recorded for a token of the refresh-token
+// grant, which has none: such a token is good for no API.
+const refreshGrant = "refresh_token"
+
 // TokenRequest is a token request the emulator received. It holds no secret.
 type TokenRequest struct {
-	GrantType string    `json:"grantType"`
-	ClientID  string    `json:"clientId"`
-	Scope     string    `json:"scope,omitempty"`
-	Status    int       `json:"status"`
-	Error     string    `json:"error,omitempty"`
-	Received  time.Time `json:"received"`
+	GrantType string `json:"grantType"`
+	ClientID  string `json:"clientId"`
+	Scope     string `json:"scope,omitempty"`
+	// UserID is the user whose tokens were asked for: with
+	// grant_type=authorization_code (a code from SendGrant) or a user's
+	// refresh token.
+	UserID   string    `json:"userId,omitempty"`
+	Status   int       `json:"status"`
+	Error    string    `json:"error,omitempty"`
+	Received time.Time `json:"received"`
 }
 
 // Event is a proactive event the emulator accepted.
@@ -177,9 +210,17 @@ type Event struct {
 	Request proactive.Request `json:"-"`
 	Body    json.RawMessage   `json:"body"`
 	// Preview holds, per locale, the sentence Alexa would speak.
-	Preview  []proactive.Spoken `json:"preview,omitempty"`
-	Header   http.Header        `json:"-"`
-	Received time.Time          `json:"received"`
+	Preview []proactive.Spoken `json:"preview,omitempty"`
+	// Subscribers are, for a Multicast event, the users subscribed to its
+	// name when it was accepted, sorted, at most MaxListedSubscribers.
+	Subscribers []string `json:"subscribers,omitempty"`
+	// SubscriberCount is how many subscribed users the event reached: for
+	// Multicast every user subscribed to its name; for Unicast 1, or 0
+	// when Options.AllowUnsubscribed let it through to a user who is not
+	// subscribed.
+	SubscriberCount int         `json:"subscriberCount"`
+	Header          http.Header `json:"-"`
+	Received        time.Time   `json:"received"`
 }
 
 // Message is a skill message the emulator accepted.
@@ -189,6 +230,11 @@ type Message struct {
 	ExpiresAfterSeconds int             `json:"expiresAfterSeconds"`
 	Header              http.Header     `json:"-"`
 	Received            time.Time       `json:"received"`
+	// Skill is the message's delivery to Options.SkillEndpoint as a
+	// Messaging.MessageReceived request: queued at first, then with the
+	// skill's status and latency once it answered. Nil when no skill
+	// endpoint is set.
+	Skill *SkillDelivery `json:"skill,omitempty"`
 }
 
 // New returns an Emulator.
@@ -236,6 +282,9 @@ func New(opts Options) *Emulator {
 	}
 	e.refs = newRefSet(refs, max(24*time.Hour, e.rules.MaxExpiry))
 	e.limiter = newLimiter(opts.RateLimit, opts.RateBurst)
+	e.sk = newSkillSide(e, opts, records, budget)
+	e.subs = subscriptions{}
+	e.grants = newGrants()
 	mux := http.NewServeMux()
 	// LWA's documented path and the capitalised one Amazon's SDKs use.
 	mux.HandleFunc("POST "+TokenPath, e.token)
@@ -249,6 +298,10 @@ func New(opts Options) *Emulator {
 	mux.HandleFunc("GET "+AdminMessages, e.adminMessages)
 	mux.HandleFunc("GET "+AdminTokens, e.adminTokens)
 	e.ds = newDataStore(e, opts.DataStore, mux)
+	e.skillRoutes(mux)
+	e.subscriptionRoutes(mux)
+	e.grantRoutes(mux)
+	e.console = newConsole(e, mux)
 	mux.HandleFunc("POST "+AdminReset, func(w http.ResponseWriter, r *http.Request) {
 		e.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -262,6 +315,8 @@ func New(opts Options) *Emulator {
 // Admin paths are served to loopback clients only (see
 // Options.AllowRemoteAdmin); the health path to anyone.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, served := e.console.observe(w, r) // the console's traffic panel and live updates
+	defer served()
 	p := r.URL.Path
 	own := p == HealthPath || isAdmin(p)
 	// Every body is read here, whatever the path, so that no client can
@@ -323,19 +378,29 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	tr := TokenRequest{GrantType: f.Get("grant_type"), ClientID: f.Get("client_id"), Scope: f.Get("scope"), Received: time.Now()}
-	status, code, desc := e.checkTokenRequest(f.Get("grant_type"), f.Get("client_id"), f.Get("client_secret"), f.Get("scope"), f.Get("refresh_token"))
-	tr.Status, tr.Error = status, code
+	status, code, desc := e.checkTokenRequest(f.Get("grant_type"), f.Get("client_id"), f.Get("client_secret"), f.Get("scope"), f.Get("refresh_token"), f.Get("code"))
 	scope := tr.Scope
 	if tr.GrantType == "refresh_token" {
-		scope = lwa.RefreshTokenScope
+		scope = refreshGrant
 	}
-	var tok string
+	// A user's tokens: for a code from SendGrant, or a refresh token
+	// issued for one.
+	user := status == http.StatusOK && (tr.GrantType == "authorization_code" || isUserRefresh(f.Get("refresh_token")))
+	if user {
+		tr.UserID, status, code, desc = e.redeemUser(tr.GrantType, f.Get("code"), f.Get("refresh_token"))
+		scope = userTokenScope
+	}
+	tr.Status, tr.Error = status, code
+	var tok, refresh string
 	e.mu.Lock()
 	e.tokenLog.push(tr)
 	if status == http.StatusOK {
 		tok = "Atza|alexatest." + randomHex(16)
 		e.tokens[tok] = issued{scope: scope, expiry: time.Now().Add(e.opts.TokenLifetime)}
 		e.live.push(tok)
+		if user && tr.GrantType == "authorization_code" {
+			refresh = e.newUserRefresh(tr.UserID)
+		}
 	}
 	e.mu.Unlock()
 	if status != http.StatusOK {
@@ -347,9 +412,12 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 		"expires_in":   int(e.opts.TokenLifetime / time.Second),
 		"token_type":   "bearer",
 	}
-	if tr.GrantType == "refresh_token" {
+	switch {
+	case refresh != "":
+		body["refresh_token"] = refresh
+	case tr.GrantType == "refresh_token":
 		body["refresh_token"] = f.Get("refresh_token")
-	} else {
+	default:
 		body["scope"] = tr.Scope
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
@@ -357,11 +425,11 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	encodeJSON(w, body, false)
 }
 
-func (e *Emulator) checkTokenRequest(grant, id, secret, scope, refresh string) (int, string, string) {
+func (e *Emulator) checkTokenRequest(grant, id, secret, scope, refresh, code string) (int, string, string) {
 	switch {
 	case grant == "":
 		return http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : grant_type"
-	case grant != "client_credentials" && grant != "refresh_token":
+	case grant != "client_credentials" && grant != "refresh_token" && grant != "authorization_code":
 		return http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server"
 	case id == "":
 		return http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : client_id"
@@ -371,11 +439,17 @@ func (e *Emulator) checkTokenRequest(grant, id, secret, scope, refresh string) (
 	if e.opts.ClientID != "" && e.opts.ClientSecret != "" && (id != e.opts.ClientID || secret != e.opts.ClientSecret) {
 		return http.StatusUnauthorized, "invalid_client", "Client authentication failed"
 	}
+	if grant == "authorization_code" {
+		if code == "" {
+			return http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : code"
+		}
+		return http.StatusOK, "", "" // the code is checked by redeemUser
+	}
 	if grant == "refresh_token" {
 		if refresh == "" {
 			return http.StatusBadRequest, "invalid_request", "The request is missing a required parameter : refresh_token"
 		}
-		if e.opts.RefreshToken != "" && refresh != e.opts.RefreshToken {
+		if e.opts.RefreshToken != "" && refresh != e.opts.RefreshToken && !isUserRefresh(refresh) {
 			return http.StatusBadRequest, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
 		}
 		return http.StatusOK, "", ""
@@ -474,7 +548,8 @@ func (e *Emulator) proactive(stage proactive.Stage) http.HandlerFunc {
 			return
 		}
 		audience := string(proactive.Multicast)
-		if req.RelevantAudience.Type == proactive.Unicast {
+		unicast := req.RelevantAudience.Type == proactive.Unicast
+		if unicast {
 			audience = req.RelevantAudience.User()
 		}
 		var ev Event
@@ -484,9 +559,25 @@ func (e *Emulator) proactive(stage proactive.Stage) http.HandlerFunc {
 			ev = Event{Stage: stage, Audience: audience, Request: req, Body: body, Preview: spoken, Header: redact(r.Header), Received: time.Now()}
 		}
 		e.mu.Lock()
+		var reached []string
+		count := 0
+		if unicast {
+			if e.subs.has(audience, req.Event.Name) {
+				count = 1
+			} else if !e.opts.AllowUnsubscribed {
+				e.mu.Unlock()
+				notSubscribed(w, audience, req.Event.Name)
+				return
+			}
+		} else {
+			reached, count = e.subs.subscribers(req.Event.Name)
+		}
 		fresh := e.refs.add(refKeyOf(stage, audience, req.ReferenceID), req.ExpiryTime, time.Now())
 		if fresh {
 			e.accepted++
+			if keep {
+				ev.Subscribers, ev.SubscriberCount = reached, count
+			}
 			e.events.push(ev) // counted only, when none are kept
 		}
 		e.mu.Unlock()
@@ -526,12 +617,12 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 		if err != nil || n == 0 {
 			// Zero would take the client-side default; on the wire it is
 			// simply out of range.
-			invalid(w, alexa.Violations{{Field: "expiresAfterSeconds", Rule: fmt.Sprintf("must be %d to %d", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds), Value: in.ExpiresAfterSeconds.String()}}.Err(""))
+			invalid(w, validate.Violations{{Field: "expiresAfterSeconds", Rule: fmt.Sprintf("must be %d to %d", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds), Value: in.ExpiresAfterSeconds.String()}}.Err(""))
 			return
 		}
 		m.ExpiresAfterSeconds = int(n)
 	}
-	enc, err := messaging.Encode(user, m)
+	enc, err := skillmsg.Encode(user, m.Data, m.ExpiresAfterSeconds, nil)
 	if err != nil {
 		invalid(w, err)
 		return
@@ -546,8 +637,16 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	e.accepted++
-	e.messages.push(msg) // counted only, when none are kept
+	j := e.sk.prepare(user, &skill.MessageReceived{Message: enc.Data})
+	if j != nil {
+		d := j.result
+		msg.Skill = &d
+		j.msg, j.hasMsg = e.messages.pushSeq(msg), true
+	} else {
+		e.messages.push(msg) // counted only, when none are kept
+	}
 	e.mu.Unlock()
+	e.sk.enqueue(j) // in the background: the API answers at once
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -646,7 +745,9 @@ func (e *Emulator) ExpireTokens() {
 	}
 }
 
-// Reset forgets every token, event, message, referenceId, fault and count.
+// Reset forgets every token, event, message, referenceId, fault and count,
+// the subscriptions, grant codes and users' tokens, and the records of
+// requests sent to the skill (those being sent still go).
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -660,6 +761,10 @@ func (e *Emulator) Reset() {
 	e.calls = map[string]int{}
 	e.accepted = 0
 	e.ds.reset()
+	e.sk.reset()
+	e.subs = subscriptions{}
+	e.grants.reset()
+	e.console.reset()
 }
 
 // writeJSON answers v as indented JSON, for the admin endpoints.

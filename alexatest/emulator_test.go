@@ -95,6 +95,7 @@ func token(t *testing.T, srv *alexatest.Server, scope string) string {
 }
 
 func TestTokenEndpointRefusesAsLWADoes(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{ClientID: "id", ClientSecret: "s3cr&t=+x y%", RefreshToken: "rt&=", Scopes: []string{lwa.ScopeSkillMessaging}})
 	defer srv.Close()
 	tests := []struct {
@@ -138,6 +139,7 @@ func TestTokenEndpointRefusesAsLWADoes(t *testing.T) {
 }
 
 func TestAPIsRequireATokenOfTheirScope(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{})
 	defer srv.Close()
 	msgURL := srv.URL + "/v1/skillmessages/users/u1"
@@ -166,6 +168,7 @@ func TestAPIsRequireATokenOfTheirScope(t *testing.T) {
 }
 
 func TestEmulatorValidatesWithTheClientRules(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"u1"}})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeProactiveEvents)}
@@ -206,7 +209,8 @@ func TestEmulatorValidatesWithTheClientRules(t *testing.T) {
 }
 
 func TestDuplicateReferenceIDPerAudience(t *testing.T) {
-	srv := alexatest.NewServer(alexatest.Options{})
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{AllowUnsubscribed: true})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeProactiveEvents)}
 	ev := func(audience string) string {
@@ -240,6 +244,7 @@ func TestDuplicateReferenceIDPerAudience(t *testing.T) {
 // "Content-type", the capitalised token path, naive datetimes, spaced
 // JSON) and as its Node SDK does, are accepted like ours.
 func TestForeignSDKRequestsAccepted(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{ClientID: "amzn1.application-oa2-client.py", ClientSecret: "plainsecret"})
 	defer srv.Close()
 	pyForm := "grant_type=client_credentials&client_id=amzn1.application-oa2-client.py&client_secret=plainsecret&scope=alexa::proactive_events"
@@ -267,6 +272,7 @@ func TestForeignSDKRequestsAccepted(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{Seed: 7})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeSkillMessaging)}
@@ -325,6 +331,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestAdminEndpoints(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeSkillMessaging)}
@@ -351,7 +358,8 @@ func TestAdminEndpoints(t *testing.T) {
 // The emulator accepts every example request and refuses an invalid
 // payload of a known schema with the validator's own words.
 func TestEmulatorAppliesSchemaRules(t *testing.T) {
-	srv := alexatest.NewServer(alexatest.Options{})
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{AllowUnsubscribed: true})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeProactiveEvents)}
 	files, _ := filepath.Glob("../examples/*.json")
@@ -388,6 +396,7 @@ func TestEmulatorAppliesSchemaRules(t *testing.T) {
 // Discarding records keeps the emulator's memory flat: no bodies, and
 // skill-message calls counted together rather than per user.
 func TestDiscardRecordsCountsMessagesTogether(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{DiscardRecords: true})
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + token(t, srv, lwa.ScopeSkillMessaging)}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alexa-oos/alexa/internal/text"
 )
 
 // Fault is a failure the emulator injects into matching calls.
@@ -178,8 +180,7 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, serve http.Handler
 	case f.RetryAfterValue != "":
 		w.Header().Set("Retry-After", f.RetryAfterValue)
 	case f.RetryAfter > 0:
-		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		w.Header().Set("Retry-After", strconv.FormatInt(text.CeilSeconds(f.RetryAfter), 10))
 	}
 	if f.Body != "" {
 		w.WriteHeader(f.Status)

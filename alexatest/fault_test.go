@@ -10,6 +10,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 )
@@ -22,13 +23,13 @@ func TestFaultRedirect(t *testing.T) {
 	defer target.Close()
 	for _, code := range []int{301, 302, 303, 307, 308} {
 		srv := alexatest.NewServer(alexatest.Options{})
-		srv.InjectFault(alexatest.Fault{Path: "/v1/skillmessages", Redirect: target.URL + messaging.Path(user), Status: code})
+		srv.InjectFault(alexatest.Fault{Path: "/v1/skillmessages", Redirect: target.URL + skillmsg.Path(user), Status: code})
 		_, err := messaging.NewClient(srv.Config()).Send(context.Background(), user, nil)
 		var ae *alexa.Error
 		if !errors.As(err, &ae) || ae.StatusCode != code || !errors.Is(err, alexa.ErrRedirected) || ae.Attempts != 1 {
 			t.Errorf("%d: err = %v, want the redirect as an *alexa.Error after 1 attempt", code, err)
 		}
-		if n := srv.Calls(messaging.Path(user)); n != 1 {
+		if n := srv.Calls(skillmsg.Path(user)); n != 1 {
 			t.Errorf("%d: %d calls, want 1", code, n)
 		}
 		srv.Close()
@@ -76,8 +77,9 @@ func TestFaultEchoIsRedacted(t *testing.T) {
 	srv := alexatest.NewServer(alexatest.Options{})
 	defer srv.Close()
 	cfg := srv.Config()
-	cfg.Retry = alexa.NoRetry
-	tok, err := lwa.NewProvider(cfg).Token(context.Background(), messaging.Scope)
+	cfg.Retry = alexa.NoRetry()
+	cfg.Tokens = lwa.NewProvider(cfg) // the client's token is fetched before the fault
+	tok, err := cfg.Tokens.Token(context.Background(), messaging.Scope)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func TestFaultEchoIsRedacted(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != 400 || !strings.Contains(string(ae.Body), "POST /v1/skillmessages") {
 		t.Fatalf("err = %v, want the echo as a 400", err)
 	}
-	_, tokErr := lwa.NewProvider(alexa.Config{Credentials: cfg.Credentials, TokenURL: cfg.TokenURL + "?fresh", Retry: alexa.NoRetry}).Token(context.Background(), "alexa:abc")
+	_, tokErr := lwa.NewProvider(alexa.Config{Credentials: cfg.Credentials, TokenURL: cfg.TokenURL, Retry: alexa.NoRetry()}).Token(context.Background(), "alexa:abc")
 	for _, e := range []error{err, tokErr} {
 		text := fmt.Sprintf("%v %+v %s", e, e, ae.Body)
 		for _, secret := range []string{tok, cfg.Credentials.ClientSecret} {

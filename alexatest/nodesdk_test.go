@@ -16,6 +16,7 @@ import (
 // ALEXA_OOS_NODE_SDK; .ci/run installs them when npm can reach its
 // registry. Without them it is skipped.
 func TestAmazonNodeSDK(t *testing.T) {
+	t.Parallel()
 	dir := os.Getenv("ALEXA_OOS_NODE_SDK")
 	node, err := exec.LookPath("node")
 	if dir == "" || err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexa-oos/alexa/internal/text"
 	"golang.org/x/time/rate"
 )
 
@@ -43,8 +44,7 @@ func (e *Emulator) throttle(w http.ResponseWriter, r *http.Request) bool {
 	}
 	// Over the limit: give the token back, the call is refused.
 	res.CancelAt(now)
-	secs := max(1, int(math.Ceil(delay.Seconds())))
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	w.Header().Set("Retry-After", strconv.FormatInt(max(1, text.CeilSeconds(delay)), 10))
 	apiError(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Rate exceeded (the emulator's RateLimit)", nil)
 	return true
 }

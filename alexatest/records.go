@@ -127,15 +127,24 @@ func eventSize(ev *Event) int64 {
 	for _, s := range ev.Preview {
 		n += 32 + len(s.Locale) + len(s.Text)
 	}
+	for _, u := range ev.Subscribers {
+		n += 16 + len(u)
+	}
 	return int64(n)
 }
 
 func messageSize(m *Message) int64 {
-	return int64(128 + len(m.UserID) + len(m.Data) + headerSize(m.Header))
+	n := int64(128 + len(m.UserID) + len(m.Data) + headerSize(m.Header))
+	if m.Skill != nil {
+		// Later snapshots of the delivery replace it, so count the
+		// largest: an error and a response of the most kept.
+		n += 256 + 2*maxSkillResponse
+	}
+	return n
 }
 
 func tokenRequestSize(t *TokenRequest) int64 {
-	return int64(128 + len(t.GrantType) + len(t.ClientID) + len(t.Scope) + len(t.Error))
+	return int64(128 + len(t.GrantType) + len(t.ClientID) + len(t.Scope) + len(t.Error) + len(t.UserID))
 }
 
 func headerSize(h http.Header) int {

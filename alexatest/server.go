@@ -28,6 +28,7 @@ func NewServer(opts Options) *Server {
 	hs := e.HTTPServer(e)
 	srv.Config.ReadHeaderTimeout, srv.Config.IdleTimeout = hs.ReadHeaderTimeout, hs.IdleTimeout
 	srv.Start()
+	e.sk.setAPIEndpoint(srv.URL)
 	return &Server{Emulator: e, URL: srv.URL, TokenURL: srv.URL + TokenPath, srv: srv}
 }
 
@@ -42,7 +43,9 @@ const idleTimeout = 2 * time.Minute
 // itself) and an idle connection is closed after two minutes. There is no
 // write timeout, so that an injected Fault.Latency is served in full.
 func (e *Emulator) HTTPServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: e.readTimeout, IdleTimeout: idleTimeout}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: e.readTimeout, IdleTimeout: idleTimeout}
+	srv.RegisterOnShutdown(e.console.closeStreams) // console feeds never end by themselves
+	return srv
 }
 
 // Config returns a client configuration pointed at the server, with
@@ -51,8 +54,10 @@ func (s *Server) Config() alexa.Config {
 	return alexa.Config{Credentials: s.Credentials(), Endpoint: s.URL, TokenURL: s.TokenURL}
 }
 
-// Close shuts the server down and waits for its calls to finish.
+// Close shuts the server down and waits for its calls to finish, and
+// for the requests being sent to the skill (see Emulator.Close).
 func (s *Server) Close() {
+	s.Emulator.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }

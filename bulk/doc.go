@@ -1,7 +1,8 @@
-// Package bulk sends skill messages and proactive events in bulk: a stream
-// of JSON lines in, a Result per line out, with a concurrency limit, an
-// optional shared rate limit, the SDK's retry policy, and a journal that
-// makes an interrupted job resumable without losing or repeating items.
+// Package bulk sends skill messages, proactive events and DataStore
+// commands in bulk: a stream of JSON lines in, a Result per line out, with
+// a concurrency limit, an optional shared rate limit, the SDK's retry
+// policy, and a journal that makes an interrupted job resumable without
+// losing or repeating items.
 //
 // Shortest use:
 //
@@ -40,4 +41,11 @@
 // every item would share (no access token, credentials refused) stops the
 // job with a *StopError. A stopped job leaves every unsent item for a
 // rerun. Options.Rate caps requests per second across all workers.
+//
+// SendDataStore sends one DataStore commands call per line, a target with
+// its commands ({"target": {"type": "USER", "id": "..."}, "commands":
+// [...]}), at Alexa's documented 25 writes per second unless Options.Rate
+// says otherwise. An item is delivered when each of its devices got the
+// commands or has them queued while offline; devices that failed with a
+// retryable type are sent them again (see SendDataStore).
 package bulk

@@ -15,6 +15,7 @@ import (
 
 func newServer(t testing.TB, opts alexatest.Options) *alexatest.Server {
 	t.Helper()
+	opts.AllowUnsubscribed = true // the tests' users never subscribe
 	srv := alexatest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	return srv

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
 )
@@ -19,10 +21,11 @@ import (
 // Kind says what a job sends.
 type Kind string
 
-// The two kinds of bulk job.
+// The kinds of bulk job.
 const (
 	KindMessage   Kind = "message"
 	KindProactive Kind = "proactive"
+	KindDataStore Kind = "datastore"
 )
 
 // MessageLine is one line of a bulk message input:
@@ -48,11 +51,11 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 	return userID, &messaging.Message{Data: e.Data, ExpiresAfterSeconds: e.ExpiresAfterSeconds}, nil
 }
 
-// parseMessage is ParseMessage returning the message encoded, ready for
-// messaging.Client.SendEncoded. A line of the usual shape is read in one
-// pass (scanMessage); any other is decoded field by field, to name every
-// problem.
-func parseMessage(data []byte) (string, *messaging.Encoded, error) {
+// parseMessage is ParseMessage returning the message encoded: its data
+// compact, its expiry with the default applied. A line of the usual shape
+// is read in one pass (scanMessage); any other is decoded field by field,
+// to name every problem.
+func parseMessage(data []byte) (string, *skillmsg.Encoded, error) {
 	if user, e, ok := scanMessage(data); ok {
 		return user, e, nil
 	}
@@ -61,7 +64,7 @@ func parseMessage(data []byte) (string, *messaging.Encoded, error) {
 
 // parseMessageFields reads a line field by field, so that every problem
 // is named at once.
-func parseMessageFields(data []byte) (userID string, enc *messaging.Encoded, err error) {
+func parseMessageFields(data []byte) (userID string, enc *skillmsg.Encoded, err error) {
 	var w struct {
 		UserID              json.RawMessage `json:"userId"`
 		Data                json.RawMessage `json:"data"`
@@ -70,7 +73,7 @@ func parseMessageFields(data []byte) (userID string, enc *messaging.Encoded, err
 	if err := json.Unmarshal(data, &w); err != nil {
 		return "", nil, notJSON(err)
 	}
-	var vs alexa.Violations
+	var vs validate.Violations
 	if len(w.UserID) > 0 && string(w.UserID) != "null" {
 		if json.Unmarshal(w.UserID, &userID) != nil {
 			vs.Add("userId", "must be a string", string(w.UserID))
@@ -86,21 +89,21 @@ func parseMessageFields(data []byte) (userID string, enc *messaging.Encoded, err
 		case perr != nil:
 			vs.Add("expiresAfterSeconds", "must be a whole number of seconds", string(e))
 		case n == 0:
-			// Zero would mean the default to messaging.Encode; written
+			// Zero would mean the default to skillmsg.Encode; written
 			// out, it is out of range, as the API says.
 			vs.Add("expiresAfterSeconds", fmt.Sprintf("must be %d to %d", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds), 0)
 		default:
 			m.ExpiresAfterSeconds = n
 		}
 	}
-	enc, err = messaging.Encode(userID, m)
+	enc, err = skillmsg.Encode(userID, m.Data, m.ExpiresAfterSeconds, nil)
 	if err != nil {
 		var ve *alexa.ValidationError
 		if !errors.As(err, &ve) {
 			return userID, nil, err
 		}
 		for _, v := range ve.Violations {
-			if v.Field == "userId" && hasField(vs, "userId") {
+			if v.Field == "userId" && vs.Has("userId") {
 				continue // not a string: "is required" would say it again
 			}
 			vs = append(vs, v)
@@ -110,15 +113,6 @@ func parseMessageFields(data []byte) (userID string, enc *messaging.Encoded, err
 		return userID, nil, err
 	}
 	return userID, enc, nil
-}
-
-func hasField(vs alexa.Violations, field string) bool {
-	for _, v := range vs {
-		if v.Field == field {
-			return true
-		}
-	}
-	return false
 }
 
 // ParseEvent reads one line of a bulk proactive input, a Proactive Events
@@ -183,5 +177,5 @@ func LineID(data []byte) ItemID {
 
 // notJSON is the error of a line that is not a JSON object.
 func notJSON(err error) error {
-	return alexa.Violations{{Field: "line", Rule: "must be a JSON object: " + err.Error()}}.Err("bulk")
+	return validate.Violations{{Field: "line", Rule: "must be a JSON object: " + err.Error()}}.Err("bulk")
 }

@@ -18,13 +18,13 @@ import (
 	"github.com/alexa-oos/alexa/proactive"
 )
 
-// JournalMagic names the format in a journal's header line.
-const JournalMagic = "alexa-oos bulk journal"
+// journalMagic names the format in a journal's header line.
+const journalMagic = "alexa-oos bulk journal"
 
-// JournalVersion is the journal format this package writes, and the only
+// journalVersion is the journal format this package writes, and the only
 // one it reads. Version 1 recorded line numbers, which a rerun with an
 // edited input matched to the wrong items; such journals are refused.
-const JournalVersion = 2
+const journalVersion = 2
 
 var (
 	// ErrJournalMismatch is returned (wrapped) when a journal was written
@@ -140,7 +140,7 @@ const DefaultJournalSyncInterval = 10 * time.Millisecond
 // when a record is damaged. Close it when the job is done.
 func OpenJournal(path string, kind Kind, stage proactive.Stage) (*Journal, error) {
 	switch kind {
-	case KindMessage:
+	case KindMessage, KindDataStore:
 		stage = ""
 	case KindProactive:
 		if stage == "" {
@@ -165,7 +165,7 @@ func OpenJournal(path string, kind Kind, stage proactive.Stage) (*Journal, error
 	}
 	j := &Journal{
 		path:    path,
-		header:  JournalHeader{Journal: JournalMagic, Version: JournalVersion, Kind: kind, Stage: stage},
+		header:  JournalHeader{Journal: journalMagic, Version: journalVersion, Kind: kind, Stage: stage},
 		f:       f,
 		unlock:  unlock,
 		kick:    make(chan struct{}, 1),
@@ -280,14 +280,14 @@ func (j *Journal) checkHeader(line []byte, complete, long bool) error {
 		return nil
 	}
 	var h JournalHeader
-	if long || json.Unmarshal(bytes.TrimSpace(line), &h) != nil || h.Journal != JournalMagic {
+	if long || json.Unmarshal(bytes.TrimSpace(line), &h) != nil || h.Journal != journalMagic {
 		return fmt.Errorf("bulk: %s is not a bulk journal", j.path)
 	}
 	switch {
 	case h.Version == 1:
 		return fmt.Errorf("bulk: journal %s has format version 1, written by an earlier alexa-oos that recorded line numbers: it cannot tell which items of this input were delivered (%w); finish that job with the version that wrote it, or start a new journal", j.path, ErrJournalVersion)
-	case h.Version != JournalVersion:
-		return fmt.Errorf("bulk: journal %s has format version %d; this alexa-oos reads version %d: %w", j.path, h.Version, JournalVersion, ErrJournalVersion)
+	case h.Version != journalVersion:
+		return fmt.Errorf("bulk: journal %s has format version %d; this alexa-oos reads version %d: %w", j.path, h.Version, journalVersion, ErrJournalVersion)
 	case h.Kind != j.header.Kind || h.Stage != j.header.Stage:
 		return fmt.Errorf("bulk: journal %s is for bulk %s: %w", j.path, describe(h), ErrJournalMismatch)
 	}

@@ -3,10 +3,8 @@ package bulk_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"testing"
-	"testing/iotest"
 	"time"
 
 	"github.com/alexa-oos/alexa"
@@ -14,43 +12,8 @@ import (
 	"github.com/alexa-oos/alexa/proactive"
 )
 
-func TestLineReader(t *testing.T) {
-	long := strings.Repeat("x", bulk.MaxLineBytes+1)
-	exact := strings.Repeat("y", bulk.MaxLineBytes)
-	input := "\xef\xbb\xbf{\"a\":1}\r\n\n   \n" + long + "\n  {\"b\":2}  \n" + exact + "\n{\"c\":3}"
-	for name, r := range map[string]io.Reader{
-		"whole":    strings.NewReader(input),
-		"one byte": iotest.OneByteReader(strings.NewReader(input)),
-	} {
-		lr := bulk.NewLineReader(r)
-		var got []bulk.Line
-		for {
-			l, err := lr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, l)
-		}
-		if len(got) != 5 {
-			t.Fatalf("%s: %d lines", name, len(got))
-		}
-		want := []struct {
-			n    int
-			data string
-			err  error
-		}{{1, `{"a":1}`, nil}, {4, "", bulk.ErrLineTooLong}, {5, `{"b":2}`, nil}, {6, exact, nil}, {7, `{"c":3}`, nil}}
-		for i, w := range want {
-			if got[i].N != w.n || string(got[i].Data) != w.data || !errors.Is(got[i].Err, w.err) {
-				t.Errorf("%s: line %d = {%d %.20q %v}, want {%d %.20q %v}", name, i, got[i].N, got[i].Data, got[i].Err, w.n, w.data, w.err)
-			}
-		}
-	}
-}
-
 func TestParseMessage(t *testing.T) {
+	t.Parallel()
 	user, m, err := bulk.ParseMessage([]byte(`{"userId": "u", "data": { "k" : "v" }}`))
 	if err != nil || user != "u" || string(m.Data.(json.RawMessage)) != `{"k":"v"}` || m.ExpiresAfterSeconds != 3600 {
 		t.Fatalf("%q %+v %v", user, m, err)

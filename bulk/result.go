@@ -20,7 +20,8 @@ type Status int
 
 // The statuses of an item. Sent, Duplicate and Skipped count as delivered.
 const (
-	// Sent: the API accepted the item (202).
+	// Sent: the API accepted the item (202); a DataStore item, when every
+	// device got it or has it queued (see SendDataStore).
 	Sent Status = iota + 1
 	// Duplicate: already delivered. A proactive event whose referenceId
 	// Alexa already had, answered 409: an earlier attempt, an earlier run,
@@ -88,11 +89,15 @@ type Result struct {
 	// again after an attempt whose outcome was unknown: the user may get
 	// it twice (see Options.AtMostOnce).
 	MaybeDuplicated bool
+	// DataStore is a DataStore item's outcome per device, once Alexa
+	// answered for its devices; nil otherwise.
+	DataStore *DataStoreResult
 }
 
 // Reason classifies a failure for the summary: the HTTP status as text
 // ("429", "500", …), "invalid", "unknown" (the outcome is unknown),
-// "transport", "token" (no access token could be had), "canceled", or
+// "transport", "token" (no access token could be had), "canceled", a
+// DataStore device's failure (its type, such as "INVALID_DEVICE"), or
 // "error".
 func (r Result) Reason() string {
 	switch r.Status {
@@ -111,10 +116,13 @@ func Reason(err error) string {
 		te *alexa.TransportError
 		le *lwa.Error
 		ve *alexa.ValidationError
+		de *DeviceError
 	)
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &de) && de.reason() != "":
+		return de.reason()
 	case errors.As(err, &ve):
 		return "invalid"
 	case errors.As(err, &ae):
@@ -130,7 +138,7 @@ func Reason(err error) string {
 }
 
 // MarshalJSON writes the result as one JSON object, for -o json output:
-// {"line","status","reason","error","attempts","userId","referenceId","maybeDuplicated"}.
+// {"line","status","reason","error","attempts","userId","referenceId","maybeDuplicated","datastore"}.
 func (r Result) MarshalJSON() ([]byte, error) {
 	v := struct {
 		Line            int    `json:"line"`
@@ -141,7 +149,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		UserID          string `json:"userId,omitempty"`
 		ReferenceID     string `json:"referenceId,omitempty"`
 		MaybeDuplicated bool   `json:"maybeDuplicated,omitempty"`
-	}{Line: r.Line, Status: r.Status, Attempts: r.Attempts, UserID: r.UserID, ReferenceID: r.ReferenceID, MaybeDuplicated: r.MaybeDuplicated}
+
+		DataStore *DataStoreResult `json:"datastore,omitempty"`
+	}{Line: r.Line, Status: r.Status, Attempts: r.Attempts, UserID: r.UserID, ReferenceID: r.ReferenceID, MaybeDuplicated: r.MaybeDuplicated, DataStore: r.DataStore}
 	if r.Err != nil {
 		v.Reason, v.Error = r.Reason(), r.Err.Error()
 	}
@@ -166,6 +176,10 @@ type Summary struct {
 	// sent again after an attempt of unknown outcome: their users may get
 	// them twice.
 	PossiblyDuplicated int `json:"possiblyDuplicated"`
+	// Queued counts the delivered DataStore items with a device offline:
+	// Alexa keeps trying it until attemptDeliveryUntil (the ids are in
+	// Result.DataStore).
+	Queued int `json:"queued"`
 	// Reasons counts the Failed, Invalid and Unknown items by Reason.
 	Reasons map[string]int `json:"reasons"`
 	// Retried is how many retries were made; Throttled how many calls
@@ -228,6 +242,9 @@ func (s *Summary) String() string {
 	b.WriteByte('\n')
 	if s.PossiblyDuplicated > 0 {
 		fmt.Fprintf(&b, "possibly duplicated %d (sent again after an attempt of unknown outcome)\n", s.PossiblyDuplicated)
+	}
+	if s.Queued > 0 {
+		fmt.Fprintf(&b, "queued %d (a device offline: Alexa keeps trying it until attemptDeliveryUntil)\n", s.Queued)
 	}
 	if len(s.Reasons) > 0 {
 		var parts []string

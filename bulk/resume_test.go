@@ -56,6 +56,7 @@ func TestHelperProcess(t *testing.T) {
 // that Alexa did not acknowledge. With a zero sync interval, only the
 // items in flight can go twice.
 func TestKillAndResume(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a subprocess for seconds")
 	}

@@ -1,8 +1,8 @@
 package bulk
 
 import (
-	"github.com/alexa-oos/alexa"
-	"github.com/alexa-oos/alexa/messaging"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // scanMessage reads a bulk message line of the usual shape in one pass,
@@ -12,8 +12,8 @@ import (
 // reports ok false for anything else, valid or not (other fields,
 // escapes, null, repeats, a violated rule), which parseMessageFields then
 // reads, and names every problem of. What it accepts, encoding/json and
-// messaging.Encode read alike (FuzzScanMessage checks it).
-func scanMessage(line []byte) (userID string, e *messaging.Encoded, ok bool) {
+// skillmsg.Encode read alike (FuzzScanMessage checks it).
+func scanMessage(line []byte) (userID string, e *skillmsg.Encoded, ok bool) {
 	s := scanner{b: line}
 	s.ws()
 	if !s.take('{') {
@@ -80,17 +80,17 @@ func scanMessage(line []byte) (userID string, e *messaging.Encoded, ok bool) {
 		return "", nil, false
 	}
 	if !seenExp {
-		exp = messaging.DefaultExpiresAfterSeconds
+		exp = skillmsg.DefaultExpiresAfterSeconds
 	}
 	if data == nil {
 		data = []byte("{}")
 	}
 	userID = string(user)
-	if userID == "" || alexa.CheckUserID(userID) != "" || len(data) > messaging.MaxDataBytes ||
-		exp < messaging.MinExpiresAfterSeconds || exp > messaging.MaxExpiresAfterSeconds {
+	if userID == "" || validate.CheckUserID(userID) != "" || len(data) > skillmsg.MaxDataBytes ||
+		exp < skillmsg.MinExpiresAfterSeconds || exp > skillmsg.MaxExpiresAfterSeconds {
 		return "", nil, false
 	}
-	return userID, &messaging.Encoded{Data: data, ExpiresAfterSeconds: exp}, true
+	return userID, &skillmsg.Encoded{Data: data, ExpiresAfterSeconds: exp}, true
 }
 
 // maxScanDepth bounds the nesting scanMessage reads; deeper data is left

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,8 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/internal/ctxshare"
-	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/jsonl"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
@@ -27,13 +29,15 @@ const DefaultConcurrency = 16
 const DefaultMaxThrottleWait = 5 * time.Minute
 
 // Options tune a bulk job. The zero value sends with 16 workers, no rate
-// limit, no journal and no failures file, delivering skill messages at
-// least once and pausing up to 5 minutes when throttled.
+// limit (DataStore: 25 calls per second), no journal and no failures file,
+// delivering skill messages at least once and pausing up to 5 minutes when
+// throttled.
 type Options struct {
 	// Concurrency is how many items are in flight at most. Default 16.
 	Concurrency int
 	// Rate caps HTTP requests per second across all workers, retries
-	// included; 0 means no cap.
+	// included; 0 means no cap, except for SendDataStore, where it means
+	// DefaultDataStoreRate. math.Inf(1) means no cap for every kind.
 	Rate float64
 	// MaxThrottleWait is the longest the job waits, all workers at once,
 	// when Alexa throttles it beyond what the retry policy absorbs: a 429
@@ -72,6 +76,9 @@ type Options struct {
 	// Now gives the time filled into proactive events that lack one.
 	// Default time.Now.
 	Now func() time.Time
+
+	// DataStore tunes SendDataStore.
+	DataStore DataStoreOptions
 }
 
 // ThrottleError stops a job that Alexa asked to wait longer than
@@ -149,7 +156,8 @@ func SendMessages(ctx context.Context, cfg alexa.Config, input io.Reader, opts O
 			res.Status, res.Err = Invalid, err
 			return res
 		}
-		out, err := client.SendEncoded(ctx, userID, m)
+		// The data is compact JSON already: Send only checks it.
+		out, err := client.Send(ctx, userID, &messaging.Message{Data: m.Data, ExpiresAfterSeconds: m.ExpiresAfterSeconds})
 		if err != nil {
 			return e.failed(res, err)
 		}
@@ -258,13 +266,16 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 	if e.maxThrottle == 0 {
 		e.maxThrottle = DefaultMaxThrottleWait
 	}
-	if opts.Rate > 0 {
+	if opts.Rate > 0 && !math.IsInf(opts.Rate, 1) {
 		e.limiter = rate.NewLimiter(rate.Limit(opts.Rate), 1)
 	}
 	// Tokens come from the caller's client, outside the gate: LWA's
 	// limits are not the API's, and a token fetch must not wait behind
 	// the calls that need it.
-	cfg = lwa.Configure(cfg)
+	cfg = cfg.WithDefaults()
+	if cfg.Tokens == nil {
+		cfg.Tokens = lwa.NewProvider(cfg) // one cache for every worker
+	}
 	e.http = cfg.HTTPClient
 	cfg.HTTPClient = &gatedClient{next: cfg.HTTPClient, e: e}
 	policy := *cfg.Retry
@@ -480,7 +491,7 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 // the journal has and those too long to keep. complete is true when the
 // whole input was read.
 func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input io.Reader, lines chan<- item) (complete bool, err error) {
-	lr := NewLineReader(input)
+	lr := jsonl.NewReader(input)
 	for ctx.Err() == nil {
 		l, err := lr.Next()
 		if err == io.EOF {
@@ -490,13 +501,7 @@ func (e *engine) read(ctx context.Context, stop context.CancelCauseFunc, input i
 			return false, fmt.Errorf("bulk: reading input: %w", err)
 		}
 		if l.Err != nil {
-			e.report(stop, Result{Line: l.N, Status: Invalid, Err: alexa.Violations{{Field: "line", Rule: l.Err.Error()}}.Err("bulk")})
-			continue
-		}
-		if err := jsonin.CheckUTF8(l.Data, 0); err != nil {
-			// encoding/json would replace the bad bytes and send text
-			// nobody wrote, such as another userId.
-			e.report(stop, Result{Line: l.N, Status: Invalid, Input: l.Data, Err: alexa.Violations{{Field: "line", Rule: err.Error()}}.Err("bulk")})
+			e.report(stop, Result{Line: l.N, Status: Invalid, Err: validate.Violations{{Field: "line", Rule: l.Err.Error()}}.Err("bulk")})
 			continue
 		}
 		it := item{Line: l}
@@ -524,7 +529,7 @@ func cutShort(ctx context.Context, err error) bool {
 
 // item is a line on its way to a worker.
 type item struct {
-	Line
+	jsonl.Line
 	id ItemID
 	// throttled is how long the job already paused for this item.
 	throttled time.Duration
@@ -574,7 +579,7 @@ func (e *engine) settle(ctx context.Context, stop context.CancelCauseFunc, it *i
 			// Without a Retry-After, the longest backoff of the policy.
 			wait := e.cfg.Retry.MaxDelay
 			if wait <= 0 {
-				wait = alexa.DefaultRetryPolicy.MaxDelay
+				wait = alexa.DefaultRetryPolicy().MaxDelay
 			}
 			var ae *alexa.Error
 			if errors.As(res.Err, &ae) && ae.RetryAfter > 0 {
@@ -631,6 +636,9 @@ func (e *engine) report(stop context.CancelCauseFunc, r Result) {
 	}
 	if r.MaybeDuplicated && r.Status.Delivered() {
 		e.sum.PossiblyDuplicated++
+	}
+	if r.Status == Sent && r.DataStore != nil && len(r.DataStore.QueuedResultIDs) > 0 {
+		e.sum.Queued++
 	}
 	if e.opts.Failures != nil {
 		if err := e.opts.Failures.Write(r); err != nil {

@@ -21,7 +21,7 @@ func TestJobClientTimeout(t *testing.T) {
 	srv.InjectFault(alexatest.Fault{Path: alexatest.MessagesPath, Hang: true})
 	cfg := srv.Config()
 	cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
-	cfg.Retry = alexa.NoRetry
+	cfg.Retry = alexa.NoRetry()
 	sum, err := bulk.SendMessages(context.Background(), cfg, strings.NewReader(lines(4, messageLine)), bulk.Options{Concurrency: 2})
 	if err != nil || sum.Read != 4 || sum.Sent != 0 || sum.Unknown+sum.Failed != 4 {
 		t.Fatalf("%v %+v", err, sum)

@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/httpx"
+	"github.com/alexa-oos/alexa/internal/text"
+	"github.com/alexa-oos/alexa/internal/transport"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
 )
 
@@ -36,46 +40,33 @@ const (
 )
 
 // QueuePath returns the path of the queued results of id, escaped.
-func QueuePath(id string) string { return PathQueue + pathEscape(id) }
+func QueuePath(id string) string { return PathQueue + httpx.PathEscape(id) }
 
 // CancelPath returns the path that cancels the queued commands of id.
 func CancelPath(id string) string { return QueuePath(id) + CancelSuffix }
 
-// pathEscape escapes everything but unreserved characters, as Amazon's
-// SDKs do, so that an id can never change the path.
-func pathEscape(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
-
 // Client sends DataStore commands to customers' devices, follows queued
 // deliveries and cancels them. It is safe for concurrent use.
 type Client struct {
-	caller *alexa.Caller
+	caller *transport.Caller
 	limits Limits
 }
 
 // ClientOption changes a Client.
 type ClientOption func(*Client)
 
-// WithLimits checks requests against l instead of DefaultLimits.
+// WithLimits checks requests against l instead of DefaultLimits().
 func WithLimits(l Limits) ClientOption { return func(c *Client) { c.limits = l.WithDefaults() } }
 
-// NewClient returns a client for cfg. Without cfg.Tokens it gets tokens
-// from LWA with cfg's credentials, sharing their cache.
+// NewClient returns a client for cfg. Without cfg.Tokens it makes an LWA
+// Provider of its own for cfg's credentials; to share tokens with other
+// clients, set cfg.Tokens = lwa.NewProvider(cfg) first. Request and
+// response bodies are encoded and decoded with the Config's Codec.
 func NewClient(cfg alexa.Config, opts ...ClientOption) *Client {
-	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg)), limits: DefaultLimits}
+	if cfg.Tokens == nil {
+		cfg.Tokens = lwa.NewProvider(cfg)
+	}
+	c := &Client{caller: transport.New(cfg), limits: DefaultLimits()}
 	for _, o := range opts {
 		o(c)
 	}
@@ -125,11 +116,11 @@ func (c *Client) Send(ctx context.Context, r *Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opCommands, err)
 	}
-	resp, err := c.caller.Do(ctx, &alexa.Request{Op: opCommands, Method: http.MethodPost, Path: PathCommands, Scope: Scope, Body: body})
+	resp, err := c.caller.Do(ctx, &transport.Request{Op: opCommands, Method: http.MethodPost, Path: PathCommands, Scope: Scope, Body: body})
 	if err != nil {
 		return nil, wrap(err)
 	}
-	out, err := DecodeResponse(c.caller.Config().Codec, resp.Body)
+	out, err := decodeResponse(c.caller.Config().Codec, resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: HTTP %d: %w", opCommands, resp.StatusCode, err)
 	}
@@ -151,16 +142,16 @@ func (c *Client) QueuedResultPage(ctx context.Context, id string, p Page) (*Queu
 		q = append(q, "maxResults="+strconv.Itoa(p.MaxResults))
 	}
 	if p.NextToken != "" {
-		q = append(q, "nextToken="+queryEscape(p.NextToken))
+		q = append(q, "nextToken="+httpx.PathEscape(p.NextToken)) // "+" and "&" survive
 	}
 	if len(q) > 0 {
 		path += "?" + strings.Join(q, "&")
 	}
-	resp, err := c.caller.Do(ctx, &alexa.Request{Op: opQueue, Method: http.MethodGet, Path: path, Scope: Scope})
+	resp, err := c.caller.Do(ctx, &transport.Request{Op: opQueue, Method: http.MethodGet, Path: path, Scope: Scope})
 	if err != nil {
 		return nil, wrap(err)
 	}
-	out, err := DecodeQueuedResults(c.caller.Config().Codec, resp.Body)
+	out, err := decodeQueuedResults(c.caller.Config().Codec, resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: HTTP %d: %w", opQueue, resp.StatusCode, err)
 	}
@@ -219,20 +210,16 @@ func (c *Client) QueuedResultPages(ctx context.Context, id string, pageSize int)
 // delivery was made.
 func (c *Client) Cancel(ctx context.Context, id string) error {
 	if id == "" {
-		return alexa.Violations{{Field: "queuedResultId", Rule: "is required: the queuedResultId a commands call returned"}}.Err(opCancel)
+		return validate.Violations{{Field: "queuedResultId", Rule: "is required: the queuedResultId a commands call returned"}}.Err(opCancel)
 	}
-	_, err := c.caller.Do(ctx, &alexa.Request{Op: opCancel, Method: http.MethodPost, Path: CancelPath(id), Scope: Scope})
+	_, err := c.caller.Do(ctx, &transport.Request{Op: opCancel, Method: http.MethodPost, Path: CancelPath(id), Scope: Scope})
 	return wrap(err)
 }
 
-// queryEscape escapes a query value like pathEscape, so that "+" and "&"
-// in a token survive.
-func queryEscape(s string) string { return pathEscape(s) }
-
-// DecodeResponse decodes a commands response body. It fails on a body that
-// is not a JSON object, never panics, and keeps unknown result types as
-// they are.
-func DecodeResponse(codec alexa.Codec, body []byte) (*Response, error) {
+// decodeResponse decodes a commands response body with codec. It fails on
+// a body that is not a JSON object, never panics, and keeps unknown result
+// types as they are.
+func decodeResponse(codec alexa.Codec, body []byte) (*Response, error) {
 	var r Response
 	if err := decodeObject(codec, body, &r); err != nil {
 		return nil, err
@@ -240,9 +227,9 @@ func DecodeResponse(codec alexa.Codec, body []byte) (*Response, error) {
 	return &r, nil
 }
 
-// DecodeQueuedResults decodes a queued-results response body. It fails on
-// a body that is not a JSON object and never panics.
-func DecodeQueuedResults(codec alexa.Codec, body []byte) (*QueuedResults, error) {
+// decodeQueuedResults decodes a queued-results response body with codec.
+// It fails on a body that is not a JSON object and never panics.
+func decodeQueuedResults(codec alexa.Codec, body []byte) (*QueuedResults, error) {
 	var r QueuedResults
 	if err := decodeObject(codec, body, &r); err != nil {
 		return nil, err
@@ -259,7 +246,7 @@ func decodeObject(codec alexa.Codec, body []byte, v any) error {
 	}
 	trimmed := strings.TrimSpace(string(body))
 	if trimmed == "" || trimmed[0] != '{' {
-		return fmt.Errorf("response: want a JSON object, got %q", oneLine(trimmed))
+		return fmt.Errorf("response: want a JSON object, got %q", text.OneLine(trimmed, text.SnippetBytes))
 	}
 	if err := codec.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("response: %v", err)

@@ -26,7 +26,7 @@ func setup(t *testing.T, opts alexatest.Options) (*alexatest.Server, *datastore.
 	srv := alexatest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	cfg := srv.Config()
-	cfg.Retry = alexa.NoRetry
+	cfg.Retry = alexa.NoRetry()
 	return srv, datastore.NewClient(cfg)
 }
 
@@ -139,7 +139,7 @@ func rawServer(t *testing.T, handler func(w http.ResponseWriter, r *http.Request
 		handler(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	c := datastore.NewClient(alexa.Config{Endpoint: srv.URL, Tokens: fakeTokens{}, Retry: alexa.NoRetry})
+	c := datastore.NewClient(alexa.Config{Endpoint: srv.URL, Tokens: fakeTokens{}, Retry: alexa.NoRetry()})
 	return c, func() []recorded { mu.Lock(); defer mu.Unlock(); return append([]recorded(nil), reqs...) }
 }
 
@@ -262,7 +262,7 @@ func TestInvalidRequestsSendNothing(t *testing.T) {
 		}
 	}
 	// Every other limit is checked on the wire form: a bad string time.
-	err := datastore.DefaultLimits.Validate(&datastore.Request{Commands: []datastore.Command{put}, Target: datastore.User("u"), AttemptDeliveryUntil: "tomorrow"})
+	err := datastore.DefaultLimits().Validate(&datastore.Request{Commands: []datastore.Command{put}, Target: datastore.User("u"), AttemptDeliveryUntil: "tomorrow"})
 	if err == nil || !strings.Contains(err.Error(), "attemptDeliveryUntil: must be an ISO-8601") {
 		t.Errorf("bad attemptDeliveryUntil: %v", err)
 	}
@@ -284,11 +284,11 @@ func TestPayloadLimitBoundary(t *testing.T) {
 	filler := `{"type":"PUT_OBJECT","namespace":"n","key":"k","content":""}`
 	exact := strings.Repeat("x", datastore.DefaultMaxPayloadBytes-len("[]")-len(filler))
 	r := &datastore.Request{Commands: []datastore.Command{datastore.PutObject("n", "k", exact)}, Target: datastore.User("u")}
-	if err := datastore.DefaultLimits.Validate(r); err != nil {
+	if err := datastore.DefaultLimits().Validate(r); err != nil {
 		t.Errorf("exactly %d bytes refused: %v", datastore.DefaultMaxPayloadBytes, err)
 	}
 	r.Commands[0] = datastore.PutObject("n", "k", exact+"x")
-	if err := datastore.DefaultLimits.Validate(r); !errors.Is(err, datastore.ErrPayloadTooLarge) {
+	if err := datastore.DefaultLimits().Validate(r); !errors.Is(err, datastore.ErrPayloadTooLarge) {
 		t.Errorf("one byte over: %v", err)
 	}
 	if err := (datastore.Limits{MaxPayloadBytes: 2 << 20}).Validate(r); err != nil {
@@ -370,7 +370,7 @@ func TestCancel(t *testing.T) {
 	}
 	err = c.Cancel(ctx, "no-such-id")
 	var ae *alexa.Error
-	if !errors.As(err, &ae) || ae.StatusCode != 404 || ae.Code != datastore.ErrorNotFound || !strings.Contains(err.Error(), "hint: no queued commands") {
+	if !errors.As(err, &ae) || ae.StatusCode != 404 || ae.Code != datastore.ErrorNotFound || !strings.HasPrefix(hint(err), "no queued commands") || strings.Contains(err.Error(), hint(err)) {
 		t.Errorf("unknown id: %v", err)
 	}
 	for _, err := range c.QueuedResult(ctx, "no-such-id") {
@@ -576,7 +576,7 @@ func TestAPIErrors(t *testing.T) {
 	srv.InjectFault(alexatest.Fault{Path: datastore.PathCommands, Status: 403, Times: 2,
 		Body: `{"type":"DATASTORE_SUPPORT_REQUIRED","message":"Client has not opted into DataStore interface in skill manifest."}`})
 	_, err = c.Commands(ctx, datastore.User("u"), []datastore.Command{datastore.Clear()})
-	if !errors.Is(err, datastore.ErrSupportRequired) || !errors.Is(err, alexa.ErrUnauthorized) || !strings.Contains(err.Error(), "ALEXA_DATA_STORE") {
+	if !errors.Is(err, datastore.ErrSupportRequired) || !errors.Is(err, alexa.ErrUnauthorized) || !strings.Contains(hint(err), "ALEXA_DATA_STORE") || strings.Contains(err.Error(), "ALEXA_DATA_STORE") {
 		t.Errorf("support required: %v", err)
 	}
 
@@ -621,7 +621,7 @@ func TestWrongScopeIsRefused(t *testing.T) {
 	srv := alexatest.NewServer(alexatest.Options{Scopes: []string{"alexa:skill_messaging"}})
 	defer srv.Close()
 	cfg := srv.Config()
-	cfg.Retry = alexa.NoRetry
+	cfg.Retry = alexa.NoRetry()
 	_, err := datastore.NewClient(cfg).Commands(context.Background(), datastore.User("u"), []datastore.Command{datastore.Clear()})
 	if err == nil || !strings.Contains(err.Error(), "alexa::datastore") {
 		t.Errorf("err = %v, want the datastore scope refused", err)
@@ -639,4 +639,14 @@ func TestPaths(t *testing.T) {
 	if datastore.Scope != "alexa::datastore" {
 		t.Errorf("Scope = %s", datastore.Scope)
 	}
+}
+
+// hint is the Hint of the first error in err's chain that gives one: the
+// DataStore hint, kept out of Error().
+func hint(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/alexa-oos/alexa"
 )
@@ -56,8 +55,7 @@ var (
 )
 
 // apiError is an *alexa.Error of the DataStore API: it matches this
-// package's sentinels by error type and describes itself with DataStore's
-// hints.
+// package's sentinels by error type and gives DataStore's hints.
 type apiError struct{ err *alexa.Error }
 
 func (e *apiError) Unwrap() error { return e.err }
@@ -76,42 +74,17 @@ func (e *apiError) Is(target error) bool {
 	return false
 }
 
-func (e *apiError) Error() string {
-	a := e.err
-	var b strings.Builder
-	if a.Op != "" {
-		b.WriteString(a.Op + ": ")
-	}
-	fmt.Fprintf(&b, "HTTP %d %s", a.StatusCode, http.StatusText(a.StatusCode))
-	switch {
-	case a.Message != "" && a.Code != "":
-		fmt.Fprintf(&b, ": %s (%s)", oneLine(a.Message), oneLine(a.Code))
-	case a.Code != "":
-		fmt.Fprintf(&b, ": %s", oneLine(a.Code))
-	case a.Message != "":
-		fmt.Fprintf(&b, ": %s", oneLine(a.Message))
-	case len(a.Body) > 0:
-		fmt.Fprintf(&b, ": %s", oneLine(string(a.Body)))
-	}
-	if a.RetryAfter > 0 {
-		fmt.Fprintf(&b, "; retry after %s", a.RetryAfter)
-	}
-	if h := Hint(a); h != "" {
-		b.WriteString("; hint: " + h)
-	}
-	return b.String()
-}
+// Error is the *alexa.Error's one line.
+func (e *apiError) Error() string { return e.err.Error() }
 
-// oneLine shortens s to one printable line.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "")), " ")
-	if len(s) > 300 {
-		s = strings.ToValidUTF8(s[:300], "") + "…"
-	}
-	return s
-}
+// Hint is DataStore's hint for the error: what usually causes it.
+func (e *apiError) Hint() string { return Hint(e.err) }
 
-// Hint says what usually causes a DataStore error, or "".
+// Hint says what usually causes a DataStore error, or "". The errors of
+// this package's Client give it with their own Hint method too:
+//
+//	var h interface{ Hint() string }
+//	if errors.As(err, &h) { log.Print(h.Hint()) }
 func Hint(e *alexa.Error) string {
 	switch e.Code {
 	case ErrorPayloadExceedsLimit:

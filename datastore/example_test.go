@@ -103,7 +103,7 @@ func ExampleLimits_Validate() {
 	r := datastore.NewRequest(datastore.User("amzn1.ask.account.XXXX"), []datastore.Command{
 		datastore.PutObject("big", "blob", strings.Repeat("x", datastore.DefaultMaxPayloadBytes)),
 	})
-	err := datastore.DefaultLimits.Validate(r)
+	err := datastore.DefaultLimits().Validate(r)
 	fmt.Println(errors.Is(err, datastore.ErrPayloadTooLarge))
 	fmt.Println(err)
 	// Output:

@@ -64,7 +64,7 @@ func FuzzCheck(f *testing.F) {
 		if json.Unmarshal(body, &r) != nil {
 			return
 		}
-		vs, typ := datastore.DefaultLimits.Check(&r, now)
+		vs, typ := datastore.DefaultLimits().Check(&r, now)
 		if (len(vs) == 0) != (typ == "") {
 			t.Fatalf("violations %v with error type %q", vs, typ)
 		}

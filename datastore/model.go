@@ -55,7 +55,9 @@ func PutNamespace(namespace string) Command {
 // there. Content is any value that encodes to JSON (a map, a struct, a
 // string, a number, a slice); a json.RawMessage is taken as it is, and
 // compacted. A content that cannot be encoded is reported when the command
-// is checked, before anything is sent.
+// is checked, before anything is sent. Content is encoded here, with
+// encoding/json, since the command exists before any client: to encode it
+// with another library, pass the json.RawMessage it makes.
 func PutObject(namespace, key string, content any) Command {
 	c := Command{Type: TypePutObject, Namespace: namespace, Key: key}
 	c.Content, c.contentErr = encodeContent(content)

@@ -8,11 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // Limits are the rules a commands request is checked against before it is
 // sent; the emulator checks with the same ones. A zero field takes its
-// default, so the zero Limits are DefaultLimits.
+// default, so the zero Limits are DefaultLimits().
 //
 // Only the 1 MB of stored data per device and the 25 writes per second are
 // documented by Amazon. The other values are not documented: they are
@@ -53,8 +54,9 @@ const (
 	WritesPerSecond = 25
 )
 
-// DefaultLimits are the limits a Client checks by default.
-var DefaultLimits = Limits{}.WithDefaults()
+// DefaultLimits returns the limits a Client checks by default: the zero
+// Limits with their defaults filled in. Each call returns a new value.
+func DefaultLimits() Limits { return Limits{}.WithDefaults() }
 
 // WithDefaults returns l with every zero field set to its default.
 func (l Limits) WithDefaults() Limits {
@@ -94,7 +96,7 @@ func (l Limits) Validate(r *Request) error {
 // lies in the future.
 func (l Limits) Check(r *Request, now time.Time) ([]alexa.Violation, string) {
 	l = l.WithDefaults()
-	var vs alexa.Violations
+	var vs validate.Violations
 	var payload, targets, noTarget bool
 	if r == nil {
 		r = &Request{}
@@ -172,7 +174,7 @@ func (l Limits) Check(r *Request, now time.Time) ([]alexa.Violation, string) {
 	return vs, ErrorInvalidRequest
 }
 
-func (l Limits) checkCommand(vs *alexa.Violations, field string, c Command) {
+func (l Limits) checkCommand(vs *validate.Violations, field string, c Command) {
 	needNS, needKey, content := true, false, false
 	switch c.Type {
 	case TypePutNamespace, TypeRemoveNamespace:
@@ -204,7 +206,7 @@ func (l Limits) checkCommand(vs *alexa.Violations, field string, c Command) {
 	}
 }
 
-func (l Limits) checkName(vs *alexa.Violations, field string, typ CommandType, name string, need bool) {
+func (l Limits) checkName(vs *validate.Violations, field string, typ CommandType, name string, need bool) {
 	switch n := utf8.RuneCountInString(name); {
 	case !need && n > 0:
 		vs.Add(field, fmt.Sprintf("must be empty for %s", typ), name)
@@ -219,7 +221,7 @@ func (l Limits) checkName(vs *alexa.Violations, field string, typ CommandType, n
 }
 
 // addCount records a violation whose value is a count, shown unquoted.
-func addCount(vs *alexa.Violations, field, rule string, n int, unit string) {
+func addCount(vs *validate.Violations, field, rule string, n int, unit string) {
 	v := strconv.Itoa(n)
 	if unit != "" {
 		v += " " + unit
@@ -240,7 +242,7 @@ func payloadSize(cmds []Command) int {
 // checkPage checks the arguments of a queued-results call.
 func (l Limits) checkPage(op, id string, p Page) error {
 	l = l.WithDefaults()
-	var vs alexa.Violations
+	var vs validate.Violations
 	if id == "" {
 		vs.Add("queuedResultId", "is required: the queuedResultId a commands call returned", nil)
 	}

@@ -9,9 +9,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexa-oos/alexa"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/httpx"
+	"github.com/alexa-oos/alexa/internal/transport"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // ErrRelinkRequired is matched (errors.Is) by the error of a refresh that
@@ -148,7 +152,7 @@ func (u *UserTokens) Exchange(ctx context.Context, userID, code string) (*UserTo
 	if err := u.validate("lwa.Exchange", userID, "code", code); err != nil {
 		return nil, err
 	}
-	t, err := u.fetch(ctx, "lwa.Exchange", func(ctx context.Context, conf *oauth2.Config) (*oauth2.Token, error) {
+	t, err := u.fetch(ctx, "lwa.Exchange", code, func(ctx context.Context, conf *oauth2.Config) (*oauth2.Token, error) {
 		return conf.Exchange(ctx, code)
 	})
 	if err != nil {
@@ -227,7 +231,7 @@ func (u *UserTokens) refresh(ctx context.Context, userID string) (*UserToken, er
 	if old.RefreshToken == "" {
 		return nil, fmt.Errorf("lwa.Refresh: the stored tokens have no refresh token: %w", ErrRelinkRequired)
 	}
-	t, err := u.fetch(ctx, "lwa.Refresh", func(ctx context.Context, conf *oauth2.Config) (*oauth2.Token, error) {
+	t, err := u.fetch(ctx, "lwa.Refresh", old.RefreshToken, func(ctx context.Context, conf *oauth2.Config) (*oauth2.Token, error) {
 		return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: old.RefreshToken}).Token()
 	})
 	var le *Error
@@ -257,7 +261,7 @@ func (u *UserTokens) refresh(ctx context.Context, userID string) (*UserToken, er
 
 // validate checks what a user-token request needs before any network I/O.
 func (u *UserTokens) validate(op, userID, field, value string) error {
-	var vs alexa.Violations
+	var vs validate.Violations
 	c := u.cfg.Credentials
 	if c.ClientID == "" {
 		vs.Add("clientId", "is required: the skill's Alexa client id from the developer console's Permissions page", nil)
@@ -274,10 +278,11 @@ func (u *UserTokens) validate(op, userID, field, value string) error {
 	return vs.Err(op)
 }
 
-// fetch makes a token request, retrying by the policy.
-func (u *UserTokens) fetch(ctx context.Context, op string, grant func(context.Context, *oauth2.Config) (*oauth2.Token, error)) (*UserToken, error) {
+// fetch makes a token request, retrying by the policy; secret (the code
+// or the refresh token sent) never appears in its errors.
+func (u *UserTokens) fetch(ctx context.Context, op, secret string, grant func(context.Context, *oauth2.Config) (*oauth2.Token, error)) (*UserToken, error) {
 	for attempt := 1; ; attempt++ {
-		t, err := u.exchange(ctx, op, grant)
+		t, err := u.exchange(ctx, op, secret, grant)
 		if err == nil {
 			return t, nil
 		}
@@ -293,12 +298,11 @@ func (u *UserTokens) fetch(ctx context.Context, op string, grant func(context.Co
 }
 
 // exchange makes one token request through x/oauth2.
-func (u *UserTokens) exchange(ctx context.Context, op string, grant func(context.Context, *oauth2.Config) (*oauth2.Token, error)) (*UserToken, error) {
-	rt := &noRedirect{next: withoutRedirects(u.cfg.HTTPClient), ua: u.cfg.UserAgent()}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{
-		Transport:     rt,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	})
+func (u *UserTokens) exchange(ctx context.Context, op, secret string, grant func(context.Context, *oauth2.Config) (*oauth2.Token, error)) (*UserToken, error) {
+	// As for the Provider: the credentials and the code go to the token
+	// URL and nowhere else, whatever the configured client does.
+	rt := &recorder{next: httpx.NoRedirects(u.cfg.HTTPClient), ua: transport.UserAgent(u.cfg), url: u.cfg.TokenURL}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rt, CheckRedirect: httpx.RefuseRedirect})
 	conf := &oauth2.Config{
 		ClientID:     u.cfg.Credentials.ClientID,
 		ClientSecret: u.cfg.Credentials.ClientSecret,
@@ -315,7 +319,7 @@ func (u *UserTokens) exchange(ctx context.Context, op string, grant func(context
 		u.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "lwa: user token", attrs...)
 	}
 	if err != nil {
-		return nil, u.mapError(op, rt, err)
+		return nil, u.mapError(op, rt, err, secret)
 	}
 	life := time.Duration(t.ExpiresIn) * time.Second
 	if t.ExpiresIn == 0 && !t.Expiry.IsZero() {
@@ -331,72 +335,8 @@ func (u *UserTokens) exchange(ctx context.Context, op string, grant func(context
 	return ut, nil
 }
 
-func (u *UserTokens) mapError(op string, rt *noRedirect, err error) error {
-	var re *oauth2.RetrieveError
-	switch {
-	case rt.redirect != "":
-		return &Error{Op: op, StatusCode: rt.status, Code: "redirect_refused",
-			Description: "the token endpoint redirected to " + rt.redirect + "; redirects are never followed, so credentials go only to the configured token URL"}
-	case errors.As(err, &re):
-		e := &Error{Op: op, StatusCode: rt.status, Code: re.ErrorCode, Description: re.ErrorDescription, Body: re.Body}
-		if re.Response != nil {
-			e.StatusCode = re.Response.StatusCode
-			e.Header = re.Response.Header
-			e.RetryAfter = alexa.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
-		}
-		if len(e.Body) > alexa.MaxErrorBody {
-			e.Body = e.Body[:alexa.MaxErrorBody]
-		}
-		return e
-	case rt.err != nil:
-		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: u.cfg.TokenURL, Err: rt.err}
-	default:
-		return &Error{Op: op, StatusCode: rt.status, Code: "invalid_response", Description: err.Error()}
-	}
-}
-
-// withoutRedirects returns c made not to follow redirects, when it is an
-// *http.Client; other clients are checked after the fact by noRedirect.
-func withoutRedirects(c alexa.HTTPClient) alexa.HTTPClient {
-	hc, ok := c.(*http.Client)
-	if !ok {
-		return c
-	}
-	cp := *hc
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
-}
-
-// noRedirect adapts an HTTPClient to the http.RoundTripper x/oauth2 needs:
-// it sets the User-Agent, refuses redirects and remembers the status and
-// transport error, which x/oauth2 does not keep typed.
-type noRedirect struct {
-	next     alexa.HTTPClient
-	ua       string
-	status   int
-	err      error
-	redirect string
-}
-
-func (n *noRedirect) RoundTrip(req *http.Request) (*http.Response, error) {
-	req.Header.Set("User-Agent", n.ua)
-	resp, err := n.next.Do(req)
-	if err != nil {
-		n.err = err
-		return nil, err
-	}
-	n.status = resp.StatusCode
-	switch {
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		n.redirect = "(no Location)"
-		if loc, err := resp.Location(); err == nil {
-			n.redirect = loc.Scheme + "://" + loc.Host
-		}
-	case resp.Request != nil && resp.Request.URL.String() != req.URL.String():
-		// The client followed a redirect on its own.
-		n.redirect = resp.Request.URL.Scheme + "://" + resp.Request.URL.Host
-		resp.Body.Close()
-		return nil, errors.New("redirect followed by the HTTP client")
-	}
-	return resp, nil
+// mapError maps a failed user-token request as every grant's is mapped;
+// the code or refresh token sent is redacted too.
+func (u *UserTokens) mapError(op string, rec *recorder, err error, secret string) error {
+	return mapTokenError(op, u.cfg.TokenURL, rec, err, u.cfg.Credentials.ClientSecret, secret)
 }

@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/lwa"
-	"github.com/google/go-cmp/cmp"
 )
 
 const (
@@ -319,8 +320,8 @@ func TestUserTokensNeverFollowRedirects(t *testing.T) {
 			})
 			_, err := lwa.NewUserTokens(l.cfg, lwa.UserTokensOptions{}).Exchange(context.Background(), userA, "c")
 			var le *lwa.Error
-			if !errors.As(err, &le) || le.StatusCode != code || !strings.Contains(le.Description, "never followed") {
-				t.Fatalf("err = %v, want an *lwa.Error saying the redirect was not followed", err)
+			if !errors.As(err, &le) || le.StatusCode != code || !errors.Is(err, alexa.ErrRedirected) || !strings.Contains(le.Hint(), "redirect") {
+				t.Fatalf("err = %v, want an *lwa.Error matching alexa.ErrRedirected, with a hint", err)
 			}
 			if len(l.seen()) != 1 {
 				t.Errorf("redirect retried: %d requests", len(l.seen()))
@@ -388,3 +389,25 @@ func TestUserTokensLogNoSecrets(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// A token endpoint (or a proxy) that echoes the request back in its error
+// never puts the client secret or the code into the error.
+func TestUserTokensErrorsRedactEchoes(t *testing.T) {
+	t.Parallel()
+	const code = "grant-code-that-is-secret"
+	l := newUserLWA(t, func(w http.ResponseWriter, n int, form url.Values) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"invalid_request","error_description":%q}`, form.Encode())
+	})
+	_, err := lwa.NewUserTokens(l.cfg, lwa.UserTokensOptions{}).Exchange(context.Background(), userA, code)
+	var le *lwa.Error
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v, want an *lwa.Error", err)
+	}
+	for _, secret := range []string{clientSecret, url.QueryEscape(clientSecret), code} {
+		if shown := fmt.Sprintf("%v %+v %s %s", err, le, le.Description, le.Body); strings.Contains(shown, secret) {
+			t.Errorf("the error shows %q: %s", secret, shown)
+		}
+	}
+}

@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/text"
 )
 
 // ErrTokenUnavailable is matched, with errors.Is, by every error returned
 // because no access token could be obtained: LWA refused (an *Error), the
 // token request failed in transit (an *alexa.TransportError), timed out,
 // was redirected, or was answered with something other than a token. It
-// is matched through alexa.Caller.Do and the API clients too, so a bulk
-// sender can stop at once: every further call would fail the same way.
+// is matched through the API clients' errors too, so a bulk sender can
+// stop at once: every further call would fail the same way.
 // Missing credentials are an *alexa.ValidationError instead, found before
 // any request.
 var ErrTokenUnavailable = errors.New("no access token could be obtained")
@@ -60,26 +61,20 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
+// Error is one line: the call, the status, LWA's error and description
+// (or the start of the body) and the Retry-After. What usually causes the
+// error is told apart, by Hint.
 func (e *Error) Error() string {
-	if h := e.Hint(); h != "" {
-		return e.Detail() + "; hint: " + h
-	}
-	return e.Detail()
-}
-
-// Detail is the error without its hint: the call, the status, LWA's error
-// and description (or the start of the body), and the Retry-After.
-func (e *Error) Detail() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.StatusCode)
 	if e.Code != "" {
-		b.WriteString(": " + e.Code)
+		b.WriteString(": " + text.OneLine(e.Code, text.SnippetBytes))
 	}
 	if e.Description != "" {
-		b.WriteString(": " + e.Description)
+		b.WriteString(": " + text.OneLine(e.Description, text.SnippetBytes))
 	}
 	if e.Code == "" && e.Description == "" && len(e.Body) > 0 {
-		fmt.Fprintf(&b, ": %.200s", strings.Join(strings.Fields(string(e.Body)), " "))
+		b.WriteString(": " + text.OneLine(string(e.Body), text.SnippetBytes))
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
@@ -87,7 +82,7 @@ func (e *Error) Detail() string {
 	return b.String()
 }
 
-// Hint says what usually causes the error, or "".
+// Hint says what usually causes the error and what to do, or "".
 func (e *Error) Hint() string {
 	switch e.Code {
 	case "invalid_scope":

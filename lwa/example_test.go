@@ -7,9 +7,10 @@ import (
 
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/lwa"
+	"github.com/alexa-oos/alexa/messaging"
 )
 
-// The seed's sample: an access token for the scope alexa:abc.
+// An access token for the scope alexa:abc.
 func ExampleProvider_Token() {
 	srv := alexatest.NewServer(alexatest.Options{})
 	defer srv.Close()
@@ -26,4 +27,28 @@ func ExampleProvider_Token() {
 	// Output:
 	// true
 	// client_credentials alexa:abc
+}
+
+// Clients share tokens by sharing one Provider, set as Config.Tokens: the
+// proactive and the messaging client below, and every client built later
+// from cfg, use one cache, and LWA is asked once per scope.
+func ExampleNewProvider() {
+	srv := alexatest.NewServer(alexatest.Options{})
+	defer srv.Close()
+	cfg := srv.Config() // against Alexa: alexa.Config{Credentials: ...}
+	cfg.Tokens = lwa.NewProvider(cfg)
+
+	ctx := context.Background()
+	for range 3 {
+		// Built per request, as a serverless handler may: the tokens stay.
+		if _, err := messaging.NewClient(cfg).Send(ctx, "amzn1.ask.account.XXXX", nil); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	for _, r := range srv.TokenRequests() {
+		fmt.Println(r.GrantType, r.Scope)
+	}
+	// Output:
+	// client_credentials alexa:skill_messaging
 }

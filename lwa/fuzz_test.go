@@ -103,7 +103,7 @@ func FuzzTokenResponse(f *testing.F) {
 		TokenURL:    srv.URL + tokenPath,
 		Credentials: alexa.Credentials{ClientID: clientID, ClientSecret: clientSecret},
 		HTTPClient:  client,
-		Retry:       alexa.NoRetry,
+		Retry:       alexa.NoRetry(),
 	})
 
 	f.Fuzz(func(t *testing.T, st int, ct uint8, b []byte) {

@@ -7,11 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/httpx"
+	"github.com/alexa-oos/alexa/internal/redact"
+	"github.com/alexa-oos/alexa/internal/transport"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/sync/singleflight"
@@ -25,10 +28,6 @@ const (
 	ScopeDataStore       = "alexa::datastore"
 )
 
-// RefreshTokenScope is the cache key of the token obtained with the
-// refresh token, which has no scope of its own.
-const RefreshTokenScope = "refresh_token"
-
 // DefaultLifetime is assumed for a token whose response has no expires_in
 // (or a null one): LWA's documented lifetime of one hour. A token whose
 // expires_in is zero, negative or unreadable is used for the call that
@@ -39,20 +38,47 @@ const DefaultLifetime = time.Hour
 // detached from the callers' contexts.
 const fetchTimeout = 2 * time.Minute
 
-// Provider hands out access tokens by scope. It implements
-// alexa.TokenProvider. Its methods are safe for concurrent use.
+// Provider hands out access tokens by scope and caches them. It
+// implements alexa.TokenProvider. Its methods are safe for concurrent use.
+//
+// A Provider owns its cache: however many goroutines ask it at once, it
+// makes one token request per scope, and hands the token out until it is
+// within the refresh margin of expiry. Clients share tokens by sharing the
+// Provider, set as Config.Tokens; a client built from a Config without
+// Tokens makes a Provider of its own. Build one with NewProvider: the zero
+// Provider is not usable.
 type Provider struct {
-	cfg   alexa.Config
-	http  alexa.HTTPClient // cfg.HTTPClient, refusing redirects
-	cache *cache
-	ua    string
+	cfg  alexa.Config
+	http httpx.Doer // cfg.HTTPClient, refusing redirects
+	ua   string
+
+	mu     sync.RWMutex
+	tokens map[cacheKey]cached
+	flight singleflight.Group
 }
 
-// cache holds the tokens of one set of credentials at one token URL.
-type cache struct {
-	mu     sync.RWMutex
-	tokens map[string]cached
-	flight singleflight.Group
+// cacheKey tells the tokens of the two grants apart: a scope's token from
+// the client-credentials grant, and the refresh-token grant's, which has
+// no scope.
+type cacheKey struct {
+	refresh bool
+	scope   string
+}
+
+// flightKey is the key of the key's fetch in the singleflight group.
+func (k cacheKey) flightKey() string {
+	if k.refresh {
+		return "refresh_token"
+	}
+	return "scope " + k.scope
+}
+
+// op names the request in errors.
+func (k cacheKey) op() string {
+	if k.refresh {
+		return "lwa.TokenFromRefreshToken"
+	}
+	return "lwa.Token(" + k.scope + ")"
 }
 
 // cached is a token and when to replace it.
@@ -61,33 +87,19 @@ type cached struct {
 	refreshAt time.Time
 }
 
-// caches is shared process-wide, so clients built separately from the same
-// credentials (one per request, as serverless handlers often do) still
-// share their tokens.
-var caches sync.Map // key string -> *cache
-
-// NewProvider returns a Provider for cfg's credentials and token URL.
-// Providers of equal credentials and token URL share one cache.
+// NewProvider returns a Provider, with an empty cache, for cfg's
+// credentials and token URL. Set it as Config.Tokens to share its tokens
+// with every client built from that Config:
+//
+//	cfg.Tokens = lwa.NewProvider(cfg)
 func NewProvider(cfg alexa.Config) *Provider {
 	cfg = cfg.WithDefaults()
-	key := cfg.TokenURL + "\x00" + cfg.Credentials.Fingerprint()
-	c, _ := caches.LoadOrStore(key, &cache{tokens: map[string]cached{}})
-	return &Provider{cfg: cfg, http: alexa.NoRedirects(cfg.HTTPClient), cache: c.(*cache), ua: cfg.UserAgent()}
+	return &Provider{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: transport.UserAgent(cfg), tokens: map[cacheKey]cached{}}
 }
 
-// Configure returns cfg with defaults applied and, when cfg.Tokens is nil,
-// an LWA Provider for its credentials. The API clients are built from it.
-func Configure(cfg alexa.Config) alexa.Config {
-	cfg = cfg.WithDefaults()
-	if cfg.Tokens == nil {
-		cfg.Tokens = NewProvider(cfg)
-	}
-	return cfg
-}
-
-// Token returns an access token for scope (the seed's
-// get_access_token_for_scope), from the cache while it is valid for longer
-// than the refresh margin.
+// Token returns an access token for scope from the client-credentials
+// grant, from the cache while it is valid for longer than the refresh
+// margin.
 func (p *Provider) Token(ctx context.Context, scope string) (string, error) {
 	t, err := p.AccessToken(ctx, scope)
 	if err != nil {
@@ -96,41 +108,57 @@ func (p *Provider) Token(ctx context.Context, scope string) (string, error) {
 	return t.AccessToken, nil
 }
 
-// TokenFromRefreshToken returns an access token obtained with the
-// credentials' refresh token (the seed's get_access_token_from_refresh_token).
-func (p *Provider) TokenFromRefreshToken(ctx context.Context) (string, error) {
-	return p.Token(ctx, RefreshTokenScope)
+// AccessToken is Token returning the whole token with its expiry.
+func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token, error) {
+	return p.get(ctx, cacheKey{scope: scope})
 }
 
-// AccessToken is Token returning the whole token with its expiry.
-// The scope RefreshTokenScope uses the refresh-token grant.
-func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token, error) {
-	if t := p.cached(scope); t != nil {
+// TokenFromRefreshToken returns an access token obtained with the
+// credentials' refresh token (grant_type=refresh_token), cached like the
+// others. The credentials must hold a refresh token.
+func (p *Provider) TokenFromRefreshToken(ctx context.Context) (string, error) {
+	t, err := p.AccessTokenFromRefreshToken(ctx)
+	if err != nil {
+		return "", err
+	}
+	return t.AccessToken, nil
+}
+
+// AccessTokenFromRefreshToken is TokenFromRefreshToken returning the
+// whole token with its expiry.
+func (p *Provider) AccessTokenFromRefreshToken(ctx context.Context) (*oauth2.Token, error) {
+	return p.get(ctx, cacheKey{refresh: true})
+}
+
+// get returns the token of k, from the cache or fetched once for every
+// caller waiting on it.
+func (p *Provider) get(ctx context.Context, k cacheKey) (*oauth2.Token, error) {
+	if t := p.cached(k); t != nil {
 		return t, nil
 	}
-	if err := p.validate(scope); err != nil {
+	if err := p.validate(k); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		// Given up already: start no fetch.
-		return nil, tokenUnavailable(fmt.Errorf("lwa.Token(%s): %w", scope, err))
+		return nil, tokenUnavailable(fmt.Errorf("%s: %w", k.op(), err))
 	}
 	// The fetch runs detached from ctx: a caller that gives up returns at
 	// once, and the others keep waiting on the same fetch.
-	ch := p.cache.flight.DoChan(scope, func() (any, error) {
-		if t := p.cached(scope); t != nil {
+	ch := p.flight.DoChan(k.flightKey(), func() (any, error) {
+		if t := p.cached(k); t != nil {
 			return t, nil
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
-		c, err := p.fetch(fctx, scope)
+		c, err := p.fetch(fctx, k)
 		if err != nil {
 			return nil, err
 		}
 		if !c.refreshAt.IsZero() {
-			p.cache.mu.Lock()
-			p.cache.tokens[scope] = c
-			p.cache.mu.Unlock()
+			p.mu.Lock()
+			p.tokens[k] = c
+			p.mu.Unlock()
 		}
 		return c.tok, nil
 	})
@@ -139,19 +167,31 @@ func (p *Provider) AccessToken(ctx context.Context, scope string) (*oauth2.Token
 		if r.Err != nil {
 			return nil, tokenUnavailable(r.Err)
 		}
-		return r.Val.(*oauth2.Token), nil
+		// Each caller gets its own copy: the cached token is shared.
+		t := *r.Val.(*oauth2.Token)
+		return &t, nil
 	case <-ctx.Done():
-		return nil, tokenUnavailable(fmt.Errorf("lwa.Token(%s): %w", scope, ctx.Err()))
+		return nil, tokenUnavailable(fmt.Errorf("%s: %w", k.op(), ctx.Err()))
 	}
 }
 
 // Invalidate drops the cached token of scope if it is still token (or
 // whatever is cached, when token is ""), so the next call fetches anew.
 func (p *Provider) Invalidate(scope, token string) {
-	p.cache.mu.Lock()
-	defer p.cache.mu.Unlock()
-	if c, ok := p.cache.tokens[scope]; ok && (token == "" || c.tok.AccessToken == token) {
-		delete(p.cache.tokens, scope)
+	p.invalidate(cacheKey{scope: scope}, token)
+}
+
+// InvalidateRefreshed is Invalidate for the token of the refresh-token
+// grant.
+func (p *Provider) InvalidateRefreshed(token string) {
+	p.invalidate(cacheKey{refresh: true}, token)
+}
+
+func (p *Provider) invalidate(k cacheKey, token string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.tokens[k]; ok && (token == "" || c.tok.AccessToken == token) {
+		delete(p.tokens, k)
 	}
 }
 
@@ -172,19 +212,21 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 	return s.p.AccessToken(ctx, s.scope)
 }
 
-func (p *Provider) cached(scope string) *oauth2.Token {
-	p.cache.mu.RLock()
-	c, ok := p.cache.tokens[scope]
-	p.cache.mu.RUnlock()
+// cached returns a copy of the cached token of k while it is fresh.
+func (p *Provider) cached(k cacheKey) *oauth2.Token {
+	p.mu.RLock()
+	c, ok := p.tokens[k]
+	p.mu.RUnlock()
 	if ok && time.Now().Before(c.refreshAt) {
-		return c.tok
+		t := *c.tok
+		return &t
 	}
 	return nil
 }
 
 // validate checks what the token request needs before any network I/O.
-func (p *Provider) validate(scope string) error {
-	var vs alexa.Violations
+func (p *Provider) validate(k cacheKey) error {
+	var vs validate.Violations
 	c := p.cfg.Credentials
 	if c.ClientID == "" {
 		vs.Add("clientId", "is required: the skill's Alexa client id from the developer console's Permissions page", nil)
@@ -192,19 +234,20 @@ func (p *Provider) validate(scope string) error {
 	if c.ClientSecret == "" {
 		vs.Add("clientSecret", "is required: the skill's Alexa client secret from the developer console's Permissions page", nil)
 	}
-	if scope == "" {
-		vs.Add("scope", "is required", nil)
-	}
-	if scope == RefreshTokenScope && c.RefreshToken == "" {
+	switch {
+	case k.refresh && c.RefreshToken == "":
 		vs.Add("refreshToken", "is required for the refresh-token grant", nil)
+		return vs.Err("lwa.TokenFromRefreshToken")
+	case !k.refresh && k.scope == "":
+		vs.Add("scope", "is required", nil)
 	}
 	return vs.Err("lwa.Token")
 }
 
 // fetch asks LWA for a token, retrying by the policy.
-func (p *Provider) fetch(ctx context.Context, scope string) (cached, error) {
+func (p *Provider) fetch(ctx context.Context, k cacheKey) (cached, error) {
 	for attempt := 1; ; attempt++ {
-		c, err := p.exchange(ctx, scope)
+		c, err := p.exchange(ctx, k)
 		if err == nil {
 			return c, nil
 		}
@@ -221,16 +264,16 @@ func (p *Provider) fetch(ctx context.Context, scope string) (cached, error) {
 
 // exchange makes one token request through x/oauth2. The result's
 // refreshAt is zero when the token must not be cached.
-func (p *Provider) exchange(ctx context.Context, scope string) (cached, error) {
+func (p *Provider) exchange(ctx context.Context, k cacheKey) (cached, error) {
 	rec := &recorder{next: p.http, ua: p.ua, url: p.cfg.TokenURL}
 	// The credentials go to the token URL and nowhere else: no redirect
 	// is followed, by this client nor by the configured one.
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rec, CheckRedirect: refuseRedirect})
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rec, CheckRedirect: httpx.RefuseRedirect})
 	c := p.cfg.Credentials
 	start := time.Now()
 	var t *oauth2.Token
 	var err error
-	if scope == RefreshTokenScope {
+	if k.refresh {
 		conf := &oauth2.Config{
 			ClientID:     c.ClientID,
 			ClientSecret: c.ClientSecret,
@@ -242,14 +285,14 @@ func (p *Provider) exchange(ctx context.Context, scope string) (cached, error) {
 			ClientID:     c.ClientID,
 			ClientSecret: c.ClientSecret,
 			TokenURL:     p.cfg.TokenURL,
-			Scopes:       []string{scope},
+			Scopes:       []string{k.scope},
 			AuthStyle:    oauth2.AuthStyleInParams,
 		}
 		t, err = conf.Token(ctx)
 	}
-	p.log(ctx, scope, rec.status, start, err)
+	p.log(ctx, k, rec.status, start, err)
 	if err != nil {
-		return cached{}, p.mapError(scope, rec, err)
+		return cached{}, p.mapError(k.op(), rec, err)
 	}
 	// Expiry counts from the request's start, so clock skew and a slow
 	// response can only make the token look older than it is.
@@ -279,51 +322,52 @@ func (p *Provider) exchange(ctx context.Context, scope string) (cached, error) {
 // mapError types a failed token request. Whatever quotes the server is
 // redacted: a server or proxy echoing the request must not put the
 // credentials into an error.
-func (p *Provider) mapError(scope string, rec *recorder, err error) error {
-	op := "lwa.Token(" + scope + ")"
-	secrets := []string{p.cfg.Credentials.ClientSecret, p.cfg.Credentials.RefreshToken}
+func (p *Provider) mapError(op string, rec *recorder, err error) error {
+	return mapTokenError(op, p.cfg.TokenURL, rec, err, p.cfg.Credentials.ClientSecret, p.cfg.Credentials.RefreshToken)
+}
+
+// mapTokenError turns a failed token request into an *Error (LWA answered)
+// or an *alexa.TransportError (it did not), with secrets redacted from
+// everything quoted from the answer: the one mapping of every grant.
+func mapTokenError(op, tokenURL string, rec *recorder, err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &re):
 		e := &Error{Op: op, StatusCode: rec.status, Code: re.ErrorCode, Description: re.ErrorDescription, Body: re.Body}
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
-			e.Header = alexa.RedactHeader(re.Response.Header, secrets...)
-			e.RetryAfter = alexa.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+			e.Header = redact.Header(re.Response.Header, secrets...)
+			e.RetryAfter = httpx.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
 		}
-		e.Body = alexa.RedactBytes(e.Body, secrets...)
+		e.Body = redact.Bytes(e.Body, secrets...)
 		if len(e.Body) > alexa.MaxErrorBody {
 			e.Body = e.Body[:alexa.MaxErrorBody]
 		}
-		e.Code = alexa.Redact(e.Code, secrets...)
-		e.Description = alexa.Redact(e.Description, secrets...)
+		e.Code = redact.String(e.Code, secrets...)
+		e.Description = redact.String(e.Description, secrets...)
 		return e
 	case rec.err != nil:
-		cause := rec.err
-		var ue *url.Error
-		if errors.As(cause, &ue) && ue.Err != nil {
-			cause = ue.Err // its text would repeat the method and URL
-		}
-		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: p.cfg.TokenURL, Err: alexa.RedactError(cause, secrets...)}
+		return &alexa.TransportError{Op: op, Method: http.MethodPost, URL: tokenURL, Err: redact.Error(httpx.UnwrapURLError(rec.err), secrets...)}
 	default:
 		// A 2xx answer x/oauth2 could not read as a token.
-		return &Error{Op: op, StatusCode: rec.status, Code: "invalid_response", Description: alexa.Redact(err.Error(), secrets...)}
+		return &Error{Op: op, StatusCode: rec.status, Code: "invalid_response", Description: redact.String(err.Error(), secrets...)}
 	}
 }
 
-func (p *Provider) log(ctx context.Context, scope string, status int, start time.Time, err error) {
+func (p *Provider) log(ctx context.Context, k cacheKey, status int, start time.Time, err error) {
 	if !p.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("op", "lwa.Token"), slog.String("scope", scope), slog.String("url", p.cfg.TokenURL), slog.Int("status", status), slog.Duration("took", time.Since(start))}
+	grant := "client_credentials"
+	if k.refresh {
+		grant = "refresh_token"
+	}
+	attrs := []slog.Attr{slog.String("op", "lwa.Token"), slog.String("grant", grant), slog.String("scope", k.scope), slog.String("url", p.cfg.TokenURL), slog.Int("status", status), slog.Duration("took", time.Since(start))}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", "token request failed"))
 	}
 	p.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "lwa: token", attrs...)
 }
-
-// refuseRedirect hands a 3xx back to x/oauth2, which reports it as an error.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // errNotTokenURL is a request x/oauth2 would send elsewhere than the token
 // URL: it never leaves.
@@ -333,7 +377,7 @@ var errNotTokenURL = errors.New("refusing to send credentials anywhere but the t
 // x/oauth2 needs, sets the User-Agent, and remembers the status and the
 // transport error, which x/oauth2 does not keep typed.
 type recorder struct {
-	next   alexa.HTTPClient
+	next   httpx.Doer
 	ua     string
 	url    string // the token URL: the only one requests may go to
 	status int
@@ -392,10 +436,10 @@ func (s StaticToken) Token(context.Context, string) (string, error) { return str
 func (StaticToken) Invalidate(string, string) {}
 
 // String hides the token.
-func (StaticToken) String() string { return "[redacted]" }
+func (StaticToken) String() string { return redact.Mark }
 
 // GoString hides the token.
-func (StaticToken) GoString() string { return "lwa.StaticToken([redacted])" }
+func (StaticToken) GoString() string { return "lwa.StaticToken(" + redact.Mark + ")" }
 
 // MarshalJSON hides the token, so a Config holding it can be logged as JSON.
-func (StaticToken) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+func (StaticToken) MarshalJSON() ([]byte, error) { return []byte(`"` + redact.Mark + `"`), nil }

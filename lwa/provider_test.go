@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/google/go-cmp/cmp"
 )
@@ -33,9 +34,7 @@ const (
 )
 
 // setup starts a test server with a fresh mux and returns the mux and a
-// Config pointing at it. Every test gets a fresh server URL, so the
-// process-wide token cache (keyed by token URL and credentials) never
-// leaks between tests.
+// Config pointing at it.
 func setup(t *testing.T) (*http.ServeMux, alexa.Config) {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -145,6 +144,7 @@ func mustToken(t *testing.T, p *lwa.Provider, scope string) string {
 }
 
 func TestTokenRequestClientCredentials(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	p := lwa.NewProvider(cfg)
@@ -192,6 +192,7 @@ func checkTokenRequestHeaders(t *testing.T, r tokenRequest) {
 }
 
 func TestTokenFromRefreshToken(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	p := lwa.NewProvider(cfg)
@@ -199,9 +200,10 @@ func TestTokenFromRefreshToken(t *testing.T) {
 	if err != nil || tok != "Atza|tok-1" {
 		t.Fatalf("TokenFromRefreshToken = %q, %v", tok, err)
 	}
-	// Cached like any other token, under RefreshTokenScope.
-	if tok := mustToken(t, p, lwa.RefreshTokenScope); tok != "Atza|tok-1" {
-		t.Errorf("Token(RefreshTokenScope) = %q, want the cached token", tok)
+	// Cached like any other token.
+	at, err := p.AccessTokenFromRefreshToken(context.Background())
+	if err != nil || at.AccessToken != "Atza|tok-1" || at.Expiry.IsZero() {
+		t.Errorf("AccessTokenFromRefreshToken = %+v, %v; want the cached token with its expiry", at, err)
 	}
 	got := ep.seen()
 	if len(got) != 1 {
@@ -219,7 +221,38 @@ func TestTokenFromRefreshToken(t *testing.T) {
 	checkTokenRequestHeaders(t, got[0])
 }
 
+func TestRefreshGrantIsNoScope(t *testing.T) {
+	t.Parallel()
+	// The refresh-token grant has its own methods: no scope selects it,
+	// and its token is never handed out for a scope, nor a scope's for it.
+	mux, cfg := setup(t)
+	ep := handleTokens(mux, issue(3600))
+	p := lwa.NewProvider(cfg)
+	if tok := mustToken(t, p, "refresh_token"); tok != "Atza|tok-1" {
+		t.Fatalf("Token(refresh_token) = %q", tok)
+	}
+	refreshed, err := p.TokenFromRefreshToken(context.Background())
+	if err != nil || refreshed != "Atza|tok-2" {
+		t.Fatalf("TokenFromRefreshToken = %q, %v; want a token of its own", refreshed, err)
+	}
+	got := ep.seen()
+	if len(got) != 2 || got[0].Form.Get("grant_type") != "client_credentials" || got[0].Form.Get("scope") != "refresh_token" ||
+		got[1].Form.Get("grant_type") != "refresh_token" || got[1].Form.Has("scope") {
+		t.Errorf("token requests = %+v; want a client-credentials request for the scope \"refresh_token\", then a refresh", got)
+	}
+	// Invalidating one leaves the other cached.
+	p.Invalidate("refresh_token", "")
+	if tok, _ := p.TokenFromRefreshToken(context.Background()); tok != "Atza|tok-2" {
+		t.Errorf("after Invalidate of the scope, TokenFromRefreshToken = %q, want the cached Atza|tok-2", tok)
+	}
+	p.InvalidateRefreshed("Atza|tok-2")
+	if tok, _ := p.TokenFromRefreshToken(context.Background()); tok != "Atza|tok-3" {
+		t.Errorf("after InvalidateRefreshed, TokenFromRefreshToken = %q, want a new token", tok)
+	}
+}
+
 func TestClientCredentialsIgnoreRefreshToken(t *testing.T) {
+	t.Parallel()
 	// Credentials holding a refresh token still use the client-credentials
 	// grant, with the scope, for Token (Python's SDK sends scope=None).
 	mux, cfg := setup(t)
@@ -232,6 +265,7 @@ func TestClientCredentialsIgnoreRefreshToken(t *testing.T) {
 }
 
 func TestSingleFlight(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	const n = 1000
 	var started sync.WaitGroup
@@ -267,6 +301,7 @@ func TestSingleFlight(t *testing.T) {
 }
 
 func TestSingleFlightPerScopeAndSharedCache(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	const n = 200
 	scopes := []string{lwa.ScopeProactiveEvents, lwa.ScopeSkillMessaging}
@@ -316,31 +351,30 @@ func TestSingleFlightPerScopeAndSharedCache(t *testing.T) {
 		}
 	}
 
-	// A Provider built separately from an equal Config (another HTTP
-	// client even) shares the cache.
-	cfg2 := cfg
-	cfg2.HTTPClient = alexa.NewHTTPClient(alexa.HTTPOptions{})
-	p2 := lwa.NewProvider(cfg2)
+	// A Provider built separately, from the same Config, has a cache of
+	// its own: nothing is shared behind the caller's back.
+	p2 := lwa.NewProvider(cfg)
 	for _, s := range scopes {
-		tok := mustToken(t, p2, s)
-		if !got[s][tok] {
-			t.Errorf("second Provider, scope %s: got %q, want the cached token", s, tok)
+		if tok := mustToken(t, p2, s); got[s][tok] {
+			t.Errorf("second Provider, scope %s: got the first Provider's token %q", s, tok)
 		}
 	}
-	if c := ep.count(); c != 2 {
-		t.Errorf("second Provider made %d new token requests, want 0", c-2)
+	if c := ep.count(); c != 4 {
+		t.Errorf("second Provider made %d new token requests, want 2", c-2)
 	}
-
-	// Other credentials at the same token URL do not.
-	cfg3 := cfg
-	cfg3.Credentials.ClientSecret += "-other"
-	mustToken(t, lwa.NewProvider(cfg3), scopes[0])
-	if c := ep.count(); c != 3 {
-		t.Errorf("other credentials made %d new token requests, want 1", c-2)
+	// The first still hands out its cached tokens.
+	for _, s := range scopes {
+		if tok := mustToken(t, p, s); !got[s][tok] {
+			t.Errorf("first Provider, scope %s: got %q, want its cached token", s, tok)
+		}
+	}
+	if c := ep.count(); c != 4 {
+		t.Errorf("the first Provider made %d new token requests, want 0", c-4)
 	}
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		expiresIn any
@@ -383,6 +417,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestAccessTokenExpiry(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		expiresIn any
 		life      time.Duration
@@ -412,6 +447,7 @@ func TestAccessTokenExpiry(t *testing.T) {
 }
 
 func TestInvalidate(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	p := lwa.NewProvider(cfg)
@@ -438,15 +474,15 @@ func TestInvalidate(t *testing.T) {
 	if tok := mustToken(t, p, lwa.ScopeSkillMessaging); tok != other {
 		t.Errorf("other scope: %q, want %q", tok, other)
 	}
-	// An empty token drops whatever is cached; so does any Provider of the
-	// same cache.
-	lwa.NewProvider(cfg).Invalidate(scope, "")
+	// An empty token drops whatever is cached.
+	p.Invalidate(scope, "")
 	if tok := mustToken(t, p, scope); tok != "Atza|tok-4" {
 		t.Errorf("after Invalidate(scope, \"\"): %q, want a fresh token", tok)
 	}
 }
 
 func TestCancelledCallerDoesNotBreakTheFetch(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	arrived := make(chan struct{}, 10)
 	release := make(chan struct{})
@@ -513,6 +549,7 @@ func TestCancelledCallerDoesNotBreakTheFetch(t *testing.T) {
 }
 
 func TestCancelledBeforeStart(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	handleTokens(mux, issue(3600))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -541,6 +578,7 @@ func asLWAError(t *testing.T, err error) *lwa.Error {
 }
 
 func TestErrorInvalidScope(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, lwaError(400, "invalid_scope", "The request has an invalid parameter : scope"))
 	_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
@@ -549,8 +587,8 @@ func TestErrorInvalidScope(t *testing.T) {
 	if diff := cmp.Diff(want, lwaFields{le.Op, le.StatusCode, le.Code, le.Description}); diff != "" {
 		t.Errorf("lwa.Error (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(le.Hint(), "permission") || !strings.Contains(err.Error(), le.Hint()) {
-		t.Errorf("Hint() = %q, Error() = %q; want a hint about the permission in the message", le.Hint(), err)
+	if !strings.Contains(le.Hint(), "permission") || strings.Contains(err.Error(), le.Hint()) {
+		t.Errorf("Hint() = %q, Error() = %q; want a hint about the permission, kept out of the message", le.Hint(), err)
 	}
 	if !strings.Contains(string(le.Body), "invalid_scope") || le.Header.Get("Content-Type") == "" {
 		t.Errorf("Body %q / Header %v not kept", le.Body, le.Header)
@@ -564,6 +602,7 @@ func TestErrorInvalidScope(t *testing.T) {
 }
 
 func TestErrorInvalidClient(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		status int
 		code   string
@@ -596,6 +635,7 @@ func TestErrorInvalidClient(t *testing.T) {
 }
 
 func TestErrorRetried(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, sequence(lwaError(503, "server_error", "try again"), issue(3600)))
 	tok, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
@@ -608,6 +648,7 @@ func TestErrorRetried(t *testing.T) {
 }
 
 func TestErrorRetriesExhausted(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) {
 		w.Header().Set("Content-Type", "text/html")
@@ -628,8 +669,9 @@ func TestErrorRetriesExhausted(t *testing.T) {
 }
 
 func TestErrorThrottled(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
-	cfg.Retry = alexa.NoRetry
+	cfg.Retry = alexa.NoRetry()
 	handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) {
 		w.Header().Set("Retry-After", "17")
 		w.WriteHeader(429)
@@ -642,6 +684,7 @@ func TestErrorThrottled(t *testing.T) {
 }
 
 func TestErrorsAreNotCached(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, sequence(lwaError(400, "invalid_scope", "no"), issue(3600)))
 	p := lwa.NewProvider(cfg)
@@ -657,6 +700,7 @@ func TestErrorsAreNotCached(t *testing.T) {
 }
 
 func TestErrorUnreadableSuccess(t *testing.T) {
+	t.Parallel()
 	for name, respond := range map[string]func(w http.ResponseWriter, n int, form url.Values){
 		"no access_token": func(w http.ResponseWriter, n int, form url.Values) {
 			w.Header().Set("Content-Type", "application/json")
@@ -672,7 +716,7 @@ func TestErrorUnreadableSuccess(t *testing.T) {
 		},
 	} {
 		mux, cfg := setup(t)
-		cfg.Retry = alexa.NoRetry
+		cfg.Retry = alexa.NoRetry()
 		handleTokens(mux, respond)
 		tok, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
 		if err == nil {
@@ -686,6 +730,7 @@ func TestErrorUnreadableSuccess(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		creds  alexa.Credentials
@@ -696,14 +741,19 @@ func TestValidation(t *testing.T) {
 		{"missing id", alexa.Credentials{ClientSecret: clientSecret}, "alexa:abc", []string{"clientId"}},
 		{"missing both", alexa.Credentials{}, "alexa:abc", []string{"clientId", "clientSecret"}},
 		{"missing scope", alexa.Credentials{ClientID: clientID, ClientSecret: clientSecret}, "", []string{"scope"}},
-		{"missing refresh token", alexa.Credentials{ClientID: clientID, ClientSecret: clientSecret}, lwa.RefreshTokenScope, []string{"refreshToken"}},
+		{"missing refresh token", alexa.Credentials{ClientID: clientID, ClientSecret: clientSecret}, "", []string{"refreshToken"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mux, cfg := setup(t)
 			cfg.Credentials = tt.creds
 			ep := handleTokens(mux, issue(3600))
-			_, err := lwa.NewProvider(cfg).Token(context.Background(), tt.scope)
+			var err error
+			if tt.name == "missing refresh token" {
+				_, err = lwa.NewProvider(cfg).TokenFromRefreshToken(context.Background())
+			} else {
+				_, err = lwa.NewProvider(cfg).Token(context.Background(), tt.scope)
+			}
 			var ve *alexa.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v (%T), want *alexa.ValidationError", err, err)
@@ -741,6 +791,7 @@ func checkTransportError(t *testing.T, err error, url string) {
 }
 
 func TestTransportErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("server closed", func(t *testing.T) {
 		_, cfg := setup(t)
 		dead := httptest.NewServer(http.NotFoundHandler())
@@ -773,7 +824,7 @@ func TestTransportErrors(t *testing.T) {
 
 	t.Run("connection closed in the body", func(t *testing.T) {
 		mux, cfg := setup(t)
-		cfg.Retry = alexa.NoRetry
+		cfg.Retry = alexa.NoRetry()
 		mux.HandleFunc(tokenPath, func(w http.ResponseWriter, r *http.Request) {
 			conn, buf, err := w.(http.Hijacker).Hijack()
 			if err != nil {
@@ -790,7 +841,7 @@ func TestTransportErrors(t *testing.T) {
 		_, cfg := setup(t)
 		cfg.TokenURL = "http://example.invalid" + tokenPath
 		cfg.HTTPClient = nil // the default client
-		cfg.Retry = alexa.NoRetry
+		cfg.Retry = alexa.NoRetry()
 		_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
 		checkTransportError(t, err, cfg.TokenURL)
 		var ie *alexa.InsecureURLError
@@ -809,6 +860,7 @@ func writeTruncated(buf *bufio.ReadWriter) {
 }
 
 func TestTokenSource(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	ts := lwa.NewProvider(cfg).TokenSource("alexa:abc")
@@ -823,18 +875,8 @@ func TestTokenSource(t *testing.T) {
 	}
 }
 
-func TestConfigure(t *testing.T) {
-	cfg := lwa.Configure(alexa.Config{Credentials: alexa.Credentials{ClientID: clientID, ClientSecret: clientSecret}})
-	if _, ok := cfg.Tokens.(*lwa.Provider); !ok || cfg.Endpoint != alexa.EndpointNA || cfg.TokenURL != alexa.DefaultTokenURL {
-		t.Errorf("Configure = %+v", cfg)
-	}
-	st := lwa.StaticToken("Atza|static")
-	if cfg := lwa.Configure(alexa.Config{Tokens: st}); cfg.Tokens != st {
-		t.Errorf("Configure replaced the given Tokens with %v", cfg.Tokens)
-	}
-}
-
 func TestCallerWithProvider(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	ep := handleTokens(mux, issue(3600))
 	var mu sync.Mutex
@@ -849,8 +891,9 @@ func TestCallerWithProvider(t *testing.T) {
 		}
 		w.WriteHeader(202)
 	})
-	c := alexa.NewCaller(lwa.Configure(cfg))
-	req := &alexa.Request{Op: "messaging.Send", Method: "POST", Path: "/v1/skillmessages/users/u", Scope: lwa.ScopeSkillMessaging, Body: []byte(`{}`)}
+	cfg.Tokens = lwa.NewProvider(cfg)
+	c := transport.New(cfg)
+	req := &transport.Request{Op: "messaging.Send", Method: "POST", Path: "/v1/skillmessages/users/u", Scope: lwa.ScopeSkillMessaging, Body: []byte(`{}`)}
 	resp, err := c.Do(context.Background(), req)
 	if err != nil {
 		t.Fatalf("Do: %v", err)
@@ -874,10 +917,12 @@ func TestCallerWithProvider(t *testing.T) {
 }
 
 func TestCallerWithProviderTokenRefused(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	handleTokens(mux, lwaError(401, "invalid_client", "Client authentication failed"))
 	mux.HandleFunc("/v1/x", func(w http.ResponseWriter, r *http.Request) { t.Error("API called without a token") })
-	_, err := alexa.NewCaller(lwa.Configure(cfg)).Do(context.Background(), &alexa.Request{Op: "x", Method: "POST", Path: "/v1/x", Scope: "alexa:abc"})
+	cfg.Tokens = lwa.NewProvider(cfg)
+	_, err := transport.New(cfg).Do(context.Background(), &transport.Request{Op: "x", Method: "POST", Path: "/v1/x", Scope: "alexa:abc"})
 	asLWAError(t, err)
 	if !errors.Is(err, alexa.ErrUnauthorized) {
 		t.Errorf("err = %v, want ErrUnauthorized", err)
@@ -885,6 +930,7 @@ func TestCallerWithProviderTokenRefused(t *testing.T) {
 }
 
 func TestProviderLogsNoSecrets(t *testing.T) {
+	t.Parallel()
 	mux, cfg := setup(t)
 	var buf bytes.Buffer
 	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -909,6 +955,7 @@ func TestProviderLogsNoSecrets(t *testing.T) {
 }
 
 func TestStaticToken(t *testing.T) {
+	t.Parallel()
 	const secret = "Atza|static-SeCrEt-bearer"
 	st := lwa.StaticToken(secret)
 	for _, scope := range []string{"", "alexa:abc", lwa.ScopeSkillMessaging} {
@@ -974,7 +1021,7 @@ func TestErrTokenUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			mux, cfg := setup(t)
-			cfg.Retry = alexa.NoRetry
+			cfg.Retry = alexa.NoRetry()
 			tt.setup(t, mux, &cfg)
 			_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
 			if !errors.Is(err, lwa.ErrTokenUnavailable) {
@@ -984,7 +1031,8 @@ func TestErrTokenUnavailable(t *testing.T) {
 				t.Errorf("Token: err = %v (%T), its own type is no longer reachable", err, err)
 			}
 			mux.HandleFunc("/v1/x", func(w http.ResponseWriter, r *http.Request) { t.Error("API called without a token") })
-			_, err = alexa.NewCaller(lwa.Configure(cfg)).Do(context.Background(), &alexa.Request{Op: "x", Method: "POST", Path: "/v1/x", Scope: "alexa:other"})
+			cfg.Tokens = lwa.NewProvider(cfg)
+			_, err = transport.New(cfg).Do(context.Background(), &transport.Request{Op: "x", Method: "POST", Path: "/v1/x", Scope: "alexa:other"})
 			if !errors.Is(err, lwa.ErrTokenUnavailable) || !tt.as(err) {
 				t.Errorf("Caller.Do: err = %v, want it to match lwa.ErrTokenUnavailable and keep its type", err)
 			}
@@ -1086,7 +1134,7 @@ func TestTokenErrorsRedactEchoedCredentials(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{200, 400, 500} {
 		mux, cfg := setup(t)
-		cfg.Retry = alexa.NoRetry
+		cfg.Retry = alexa.NoRetry()
 		mux.HandleFunc(tokenPath, func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
 			w.Header().Set("Content-Type", "text/plain")
@@ -1119,7 +1167,7 @@ func TestTokenTransportErrorNamesURLOnce(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	cfg.TokenURL = dead.URL + tokenPath
-	cfg.Retry = alexa.NoRetry
+	cfg.Retry = alexa.NoRetry()
 	_, err := lwa.NewProvider(cfg).Token(context.Background(), "alexa:abc")
 	if err == nil || strings.Count(err.Error(), cfg.TokenURL) != 1 {
 		t.Errorf("err = %v, want the token URL named once", err)

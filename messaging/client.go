@@ -2,9 +2,12 @@ package messaging
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
+	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/alexa-oos/alexa/lwa"
 )
 
@@ -19,10 +22,10 @@ const EndpointFE = "https://api.fe.amazon.com"
 
 // Client sends skill messages. It is safe for concurrent use.
 type Client struct {
-	caller     *alexa.Caller
-	atMostOnce bool
+	caller     *transport.Caller
 	codec      alexa.Codec
-	json       bool // the codec is JSON: bodies are built without it
+	isJSON     bool // the default codec: the body is written without a second pass
+	atMostOnce bool
 }
 
 // Option changes a Client.
@@ -36,14 +39,18 @@ type Option func(*Client)
 // message was written, HTTP 429 and 5xx answers are still retried.
 func AtMostOnce() Option { return func(c *Client) { c.atMostOnce = true } }
 
-// NewClient returns a client for cfg. Without cfg.Tokens it gets tokens
-// from LWA with cfg's credentials, sharing their cache. By default it
+// NewClient returns a client for cfg. Without cfg.Tokens it makes an LWA
+// Provider of its own for cfg's credentials; to share tokens with other
+// clients, set cfg.Tokens = lwa.NewProvider(cfg) first. By default it
 // delivers at least once (see the package documentation); AtMostOnce
 // changes that.
 func NewClient(cfg alexa.Config, opts ...Option) *Client {
-	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg))}
+	if cfg.Tokens == nil {
+		cfg.Tokens = lwa.NewProvider(cfg)
+	}
+	c := &Client{caller: transport.New(cfg)}
 	c.codec = c.caller.Config().Codec
-	_, c.json = c.codec.(alexa.JSONCodec)
+	_, c.isJSON = c.codec.(alexa.JSONCodec)
 	for _, o := range opts {
 		o(c)
 	}
@@ -66,46 +73,33 @@ type Result struct {
 }
 
 // Send sends m to the skill for userID. It validates first and sends
-// nothing when the message is invalid. An error is an
-// *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
-// *lwa.Error; one that matches alexa.ErrOutcomeUnknown may have been
-// delivered.
+// nothing when the message is invalid: the userId must be given, be valid
+// UTF-8 of at most 512 bytes without control characters, and have no "."
+// or ".." segment; ExpiresAfterSeconds must be 0 or 60 to 86400; Data must
+// encode as a JSON object of at most MaxDataBytes. Data and the body are
+// encoded with the Config's Codec. An error is an *alexa.ValidationError,
+// *alexa.Error, *alexa.TransportError or *lwa.Error; one that matches
+// alexa.ErrOutcomeUnknown may have been delivered.
 func (c *Client) Send(ctx context.Context, userID string, m *Message) (*Result, error) {
-	e, err := Encode(userID, m)
+	if m == nil {
+		m = &Message{}
+	}
+	var marshal func(any) ([]byte, error)
+	if !c.isJSON {
+		marshal = c.codec.Marshal
+	}
+	e, err := skillmsg.Encode(userID, m.Data, m.ExpiresAfterSeconds, marshal)
 	if err != nil {
 		return nil, err
 	}
-	return c.send(ctx, userID, e)
-}
-
-// SendEncoded sends e, as Encode returned it for userID, without checking
-// it again (but for the userId): for senders that validate messages ahead
-// of sending, such as a bulk job, so that each is checked and encoded
-// once. An Encoded built otherwise is sent as it is, and Alexa refuses
-// one that breaks its rules. Errors are as Send's.
-func (c *Client) SendEncoded(ctx context.Context, userID string, e *Encoded) (*Result, error) {
-	var vs alexa.Violations
-	addUserID(&vs, userID)
-	if e == nil {
-		vs.Add("message", "is required: an Encoded from messaging.Encode", nil)
-	}
-	if err := vs.Err("messaging.Send"); err != nil {
-		return nil, err
-	}
-	return c.send(ctx, userID, e)
-}
-
-// send sends a checked message.
-func (c *Client) send(ctx context.Context, userID string, e *Encoded) (*Result, error) {
 	var body []byte
-	var err error
-	if c.json {
+	if c.isJSON {
 		// The data is already compact JSON: no second encoding pass.
 		body = e.AppendJSON(make([]byte, 0, len(e.Data)+48))
 	} else if body, err = c.codec.Marshal(e); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", skillmsg.Op, err)
 	}
-	resp, err := c.caller.Do(ctx, &alexa.Request{Op: "messaging.Send", Method: http.MethodPost, Path: Path(userID), Scope: Scope, Body: body, AtMostOnce: c.atMostOnce})
+	resp, err := c.caller.Do(ctx, &transport.Request{Op: skillmsg.Op, Method: http.MethodPost, Path: skillmsg.Path(userID), Scope: Scope, Body: body, AtMostOnce: c.atMostOnce})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/messaging"
 )
 
@@ -21,6 +22,7 @@ func setup(t *testing.T) (*alexatest.Server, *messaging.Client) {
 }
 
 func TestSend(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t)
 	ctx := context.Background()
 	user := "amzn1.ask.account.A/.B/C D?e=%f"
@@ -46,12 +48,13 @@ func TestSend(t *testing.T) {
 			t.Errorf("%d: recorded %+v, want data %s expiry %d", i, got, tt.data, tt.expiries)
 		}
 	}
-	if got := messaging.Path(user); got != "/v1/skillmessages/users/amzn1.ask.account.A%2F.B%2FC%20D%3Fe%3D%25f" {
-		t.Errorf("Path = %s", got)
+	if n := srv.Calls("/v1/skillmessages/users/amzn1.ask.account.A%2F.B%2FC%20D%3Fe%3D%25f"); n != len(tests) {
+		t.Errorf("%d calls to the escaped path, want %d", n, len(tests))
 	}
 }
 
 func TestInvalidMessageSendsNothing(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t)
 	big := map[string]string{"k": strings.Repeat("x", messaging.MaxDataBytes)}
 	tests := []struct {
@@ -70,7 +73,7 @@ func TestInvalidMessageSendsNothing(t *testing.T) {
 		{"amzn1\x00", nil, "userId"},
 		{"amzn1\x1b[2J", nil, "userId"},
 		{"amzn1.ask.account.\xff", nil, "userId"},
-		{strings.Repeat("A", alexa.MaxUserIDBytes+1), nil, "userId"},
+		{strings.Repeat("A", validate.MaxUserIDBytes+1), nil, "userId"},
 	}
 	for _, tt := range tests {
 		_, err := c.Send(context.Background(), tt.user, tt.msg)
@@ -86,21 +89,22 @@ func TestInvalidMessageSendsNothing(t *testing.T) {
 			t.Errorf("violations on %q, want %q: %v", got, tt.fields, err)
 		}
 	}
-	// The limit is inclusive: exactly 6 KB of compact JSON is accepted.
-	exact := map[string]string{"k": strings.Repeat("x", messaging.MaxDataBytes-len(`{"k":""}`))}
-	if _, err := messaging.Encode("u", &messaging.Message{Data: exact}); err != nil {
-		t.Errorf("6 KB of data refused: %v", err)
-	}
 	if len(srv.TokenRequests()) != 0 || len(srv.Messages()) != 0 {
 		t.Error("an invalid message reached the network")
+	}
+	// The limit is inclusive: exactly 6 KB of compact JSON is accepted.
+	exact := map[string]string{"k": strings.Repeat("x", messaging.MaxDataBytes-len(`{"k":""}`))}
+	if _, err := c.Send(context.Background(), "u", &messaging.Message{Data: exact}); err != nil {
+		t.Errorf("6 KB of data refused: %v", err)
 	}
 }
 
 func TestNotFoundAndThrottled(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{KnownUsers: []string{"known"}})
 	defer srv.Close()
 	cfg := srv.Config()
-	cfg.Retry = alexa.NoRetry
+	cfg.Retry = alexa.NoRetry()
 	c := messaging.NewClient(cfg)
 	_, err := c.Send(context.Background(), "unknown", nil)
 	if !errors.Is(err, alexa.ErrNotFound) {
@@ -111,23 +115,6 @@ func TestNotFoundAndThrottled(t *testing.T) {
 	var ae *alexa.Error
 	if !errors.As(err, &ae) || !errors.Is(err, alexa.ErrThrottled) || ae.Attempts != 1 || ae.Code != "429" {
 		t.Errorf("err = %#v, want one throttled attempt", err)
-	}
-}
-
-// The hand-built body is byte for byte what encoding/json makes of it.
-func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
-	for _, d := range []any{nil, map[string]string{"a": "b \"q\""}, json.RawMessage(`{"x":[1,2,{"y":null}]}`)} {
-		e, err := messaging.Encode("u", &messaging.Message{Data: d, ExpiresAfterSeconds: 120})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := json.Marshal(e)
-		if got := e.AppendJSON(nil); string(got) != string(want) {
-			t.Errorf("AppendJSON = %s, want %s", got, want)
-		}
-	}
-	if _, err := messaging.Encode("u", &messaging.Message{Data: json.RawMessage(`{"a":}`)}); err == nil {
-		t.Error("invalid compact JSON accepted")
 	}
 }
 

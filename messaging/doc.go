@@ -1,12 +1,17 @@
-// Package messaging is the client of the Alexa Skill Messaging API: the
-// seed's SkillMessagingServiceClient. A message wakes the skill with a
-// Messaging.MessageReceived request for one customer, so it can act for
-// them outside a voice session (update a reminder, a list, …).
+// Package messaging is the client of the Alexa Skill Messaging API. A
+// message wakes the skill with a Messaging.MessageReceived request for one
+// customer, so it can act for them outside a voice session (update a
+// reminder, a list, …).
 //
 // Shortest use:
 //
 //	c := messaging.NewClient(alexa.Config{Credentials: creds})
 //	_, err := c.Send(ctx, userID, &messaging.Message{Data: map[string]string{"reminderId": "42"}})
+//
+// Build the client once and keep it: it caches its access token. Clients
+// built per request (as serverless handlers often are) share one token
+// when they share a token provider: set cfg.Tokens = lwa.NewProvider(cfg)
+// once, and build the clients from that cfg.
 //
 // # Delivery: at least once by default
 //

@@ -8,8 +8,8 @@ import (
 	"github.com/alexa-oos/alexa/messaging"
 )
 
-// The seed's sample: a skill message that asks a reminders skill to update
-// reminder XXXX for one user. The skill receives it as a
+// A skill message that asks a reminders skill to update reminder XXXX for
+// one user. The skill receives it as a
 // Messaging.MessageReceived request.
 func ExampleClient_Send() {
 	srv := alexatest.NewServer(alexatest.Options{})

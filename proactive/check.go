@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/text"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // findings collects the violations and warnings of one payload.
 type findings struct {
-	vs       alexa.Violations
+	vs       validate.Violations
 	warnings []string
 }
 
@@ -75,7 +76,7 @@ func (f *findings) field(parent string, obj map[string]any, fd *field, key strin
 		case !isPlaceholder:
 			// Sources disagree on how strict Alexa is with literals;
 			// Validate already checks that every locale resolves a key.
-			f.warnings = append(f.warnings, fmt.Sprintf("%s: %s is a literal; the schema expects a placeholder such as %s, resolved per locale", path, alexa.ShowValue(s), fd.placeholder))
+			f.warnings = append(f.warnings, fmt.Sprintf("%s: %s is a literal; the schema expects a placeholder such as %s, resolved per locale", path, text.ShowValue(s), fd.placeholder))
 		}
 	case kindTime:
 		if s, isStr := v.(string); !isStr {
@@ -164,7 +165,7 @@ func spokenKey(key string) string {
 	return b.String()
 }
 
-// jsonText is JSON that alexa.ShowValue prints unquoted.
+// jsonText is JSON that text.ShowValue prints unquoted.
 type jsonText string
 
 // shown renders objects and arrays of a violation's value as JSON rather

@@ -3,9 +3,11 @@ package proactive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/alexa-oos/alexa/lwa"
 )
 
@@ -14,7 +16,7 @@ const Scope = lwa.ScopeProactiveEvents
 
 // Client sends proactive events. It is safe for concurrent use.
 type Client struct {
-	caller *alexa.Caller
+	caller *transport.Caller
 	rules  Rules
 }
 
@@ -24,10 +26,14 @@ type Option func(*Client)
 // WithRules validates requests with rules instead of DefaultRules().
 func WithRules(rules Rules) Option { return func(c *Client) { c.rules = rules } }
 
-// NewClient returns a client for cfg. Without cfg.Tokens it gets tokens
-// from LWA with cfg's credentials, sharing their cache.
+// NewClient returns a client for cfg. Without cfg.Tokens it makes an LWA
+// Provider of its own for cfg's credentials; to share tokens with other
+// clients, set cfg.Tokens = lwa.NewProvider(cfg) first.
 func NewClient(cfg alexa.Config, opts ...Option) *Client {
-	c := &Client{caller: alexa.NewCaller(lwa.Configure(cfg)), rules: DefaultRules()}
+	if cfg.Tokens == nil {
+		cfg.Tokens = lwa.NewProvider(cfg)
+	}
+	c := &Client{caller: transport.New(cfg), rules: DefaultRules()}
 	for _, o := range opts {
 		o(c)
 	}
@@ -49,7 +55,8 @@ type Result struct {
 
 // Create sends req to stage: Development, Live, or "" for Development
 // (see Stage). It validates the stage and req first and sends nothing when
-// either is invalid. Success is 202 Accepted; an error is an
+// either is invalid. The body is encoded with the Config's Codec. Success
+// is 202 Accepted; an error is an
 // *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
 // *lwa.Error.
 func (c *Client) Create(ctx context.Context, req *Request, stage Stage) (*Result, error) {
@@ -59,11 +66,13 @@ func (c *Client) Create(ctx context.Context, req *Request, stage Stage) (*Result
 	if err := c.rules.Validate(req); err != nil {
 		return nil, err
 	}
-	body, err := c.caller.Config().Codec.Marshal(req)
+	// The codec gets the request's wire form, plain tagged fields, rather
+	// than req and its MarshalJSON: any JSON codec encodes it alike.
+	body, err := c.caller.Config().Codec.Marshal(req.wire())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("proactive.Create: %w", err)
 	}
-	resp, err := c.caller.Do(ctx, &alexa.Request{Op: "proactive.Create", Method: http.MethodPost, Path: stage.Path(), Scope: Scope, Body: body})
+	resp, err := c.caller.Do(ctx, &transport.Request{Op: "proactive.Create", Method: http.MethodPost, Path: stage.Path(), Scope: Scope, Body: body})
 	if err != nil {
 		var ae *alexa.Error
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusConflict && ae.Attempts > 1 {

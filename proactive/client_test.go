@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
@@ -51,6 +52,7 @@ func tokenRequests(srv *alexatest.Server, scope string) int {
 }
 
 func TestCreateStagesAndWireForm(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
 	ctx := context.Background()
 	for _, stage := range []proactive.Stage{proactive.Development, proactive.Live} {
@@ -81,6 +83,7 @@ func TestCreateStagesAndWireForm(t *testing.T) {
 }
 
 func TestInvalidRequestSendsNothing(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
 	req := weatherAlert(strings.Repeat("r", 101))
 	req.ExpiryTime = req.Timestamp.Add(time.Minute)
@@ -107,6 +110,7 @@ func TestInvalidRequestSendsNothing(t *testing.T) {
 // 1,000 goroutines sending events and messages at once cause exactly one
 // token request per scope.
 func TestConcurrentSendersShareOneTokenPerScope(t *testing.T) {
+	t.Parallel()
 	srv, events := setup(t, alexatest.Options{})
 	messages := messaging.NewClient(srv.Config())
 	ctx := context.Background()
@@ -150,6 +154,7 @@ func TestConcurrentSendersShareOneTokenPerScope(t *testing.T) {
 // A token the API refuses (expired or revoked) is dropped and the call is
 // retried once with a fresh one.
 func TestRefusedTokenIsReplacedOnce(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
 	ctx := context.Background()
 	if _, err := c.Create(ctx, weatherAlert("a"), proactive.Development); err != nil {
@@ -177,6 +182,7 @@ func TestRefusedTokenIsReplacedOnce(t *testing.T) {
 
 // A retry answered 409 means the first attempt landed: success, once.
 func TestDuplicateOnRetryIsSuccess(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
 	ctx := context.Background()
 	srv.InjectFault(alexatest.Fault{Path: proactive.PathDevelopment, Lose: true, Times: 1})
@@ -198,6 +204,7 @@ func TestDuplicateOnRetryIsSuccess(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
 	srv.InjectFault(alexatest.Fault{Path: proactive.PathDevelopment, Status: http.StatusTooManyRequests, RetryAfter: time.Second, Times: 1})
 	start := time.Now()
@@ -223,6 +230,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 func TestCancelledContextReturns(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
 	srv.InjectFault(alexatest.Fault{Path: proactive.PathDevelopment, Latency: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -245,6 +253,7 @@ func TestCancelledContextReturns(t *testing.T) {
 }
 
 func TestTransportFailureIsNotAStatus(t *testing.T) {
+	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
 	srv.InjectFault(alexatest.Fault{Path: proactive.PathDevelopment, Drop: true})
 	_, err := c.Create(context.Background(), weatherAlert("t"), proactive.Development)
@@ -259,6 +268,7 @@ func TestTransportFailureIsNotAStatus(t *testing.T) {
 }
 
 func TestUnknownFieldsWarned(t *testing.T) {
+	t.Parallel()
 	var req proactive.Request
 	if err := json.Unmarshal([]byte(`{"expiryTme":"x","referenceId":"r","Event":{}}`), &req); err != nil {
 		t.Fatal(err)
@@ -298,7 +308,7 @@ func TestCreateStage(t *testing.T) {
 func TestCreateUnicastUserID(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, alexatest.Options{})
-	for _, user := range []string{"..", "amzn1.ask.account.A/../B", "amzn1\x00", "amzn1.\xff", strings.Repeat("u", alexa.MaxUserIDBytes+1)} {
+	for _, user := range []string{"..", "amzn1.ask.account.A/../B", "amzn1\x00", "amzn1.\xff", strings.Repeat("u", validate.MaxUserIDBytes+1)} {
 		req := weatherAlert("u")
 		req.RelevantAudience = proactive.ToUser(user)
 		_, err := c.Create(context.Background(), req, proactive.Development)

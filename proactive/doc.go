@@ -27,4 +27,8 @@
 //		LocalizedAttributes: []proactive.LocalizedAttribute{{"locale": "en-US", "source": "Foo"}},
 //		RelevantAudience:    proactive.ToAllSubscribers(),
 //	}, proactive.Development)
+//
+// Build the client once and keep it: it caches its access token. To share
+// the token with other clients, set cfg.Tokens = lwa.NewProvider(cfg)
+// before building them.
 package proactive

@@ -10,8 +10,8 @@ import (
 	"github.com/alexa-oos/alexa/proactive"
 )
 
-// Amazon's sample: a weather alert multicast to every subscriber of the
-// skill, sent to the development stage. Against real Alexa, build the
+// A weather alert multicast to every subscriber of the skill, sent to the
+// development stage. Against real Alexa, build the
 // client from alexa.Config{Credentials: ...} instead of the emulator's.
 func ExampleClient_Create() {
 	srv := alexatest.NewServer(alexatest.Options{})

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // Stage selects the skill stage an event is sent to.
@@ -37,7 +37,7 @@ func (s Stage) Validate() error {
 	case "", Development, Live:
 		return nil
 	}
-	var vs alexa.Violations
+	var vs validate.Violations
 	vs.Add("stage", `must be proactive.Development or proactive.Live ("" means Development)`, string(s))
 	return vs.Err("proactive.Create")
 }
@@ -109,15 +109,20 @@ func (a Audience) User() string {
 
 // MarshalJSON always writes a payload, {} when empty: the API wants one
 // even for Multicast.
-func (a Audience) MarshalJSON() ([]byte, error) {
+func (a Audience) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
+
+// wireAudience is an Audience as the API takes it.
+type wireAudience struct {
+	Type    AudienceType   `json:"type"`
+	Payload map[string]any `json:"payload"`
+}
+
+func (a Audience) wire() wireAudience {
 	p := a.Payload
 	if p == nil {
 		p = map[string]any{}
 	}
-	return json.Marshal(struct {
-		Type    AudienceType   `json:"type"`
-		Payload map[string]any `json:"payload"`
-	}{a.Type, p})
+	return wireAudience{a.Type, p}
 }
 
 // Event is what happened: a schema name and its payload.
@@ -204,23 +209,28 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("not an ISO 8601 date-time: %q", s)
 }
 
+// wireRequest is a Request as the API documents it, in plain tagged
+// fields: what the client hands to the Config's Codec.
 type wireRequest struct {
 	Timestamp           string               `json:"timestamp"`
 	ReferenceID         string               `json:"referenceId"`
 	ExpiryTime          string               `json:"expiryTime"`
 	Event               Event                `json:"event"`
 	LocalizedAttributes []LocalizedAttribute `json:"localizedAttributes"`
-	RelevantAudience    Audience             `json:"relevantAudience"`
+	RelevantAudience    wireAudience         `json:"relevantAudience"`
 }
 
 // MarshalJSON writes the request as the API documents it: times in UTC,
 // localizedAttributes always an array, the audience payload always present.
-func (r Request) MarshalJSON() ([]byte, error) {
+func (r Request) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
+
+// wire returns the request as the API takes it.
+func (r Request) wire() wireRequest {
 	w := wireRequest{
 		ReferenceID:         r.ReferenceID,
 		Event:               r.Event,
 		LocalizedAttributes: r.LocalizedAttributes,
-		RelevantAudience:    r.RelevantAudience,
+		RelevantAudience:    r.RelevantAudience.wire(),
 	}
 	if !r.Timestamp.IsZero() {
 		w.Timestamp = FormatTime(r.Timestamp)
@@ -231,7 +241,7 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	if w.LocalizedAttributes == nil {
 		w.LocalizedAttributes = []LocalizedAttribute{}
 	}
-	return json.Marshal(w)
+	return w
 }
 
 // UnmarshalJSON reads a request body leniently: times in any ISO 8601 form

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // Spoken is the sentence Alexa says for one locale.
@@ -42,7 +42,7 @@ func Preview(r *Request) ([]Spoken, error) { return DefaultRules().Preview(r) }
 // Preview is the package's Preview, checking the event and
 // localizedAttributes with rules (their locales, for one).
 func (rules Rules) Preview(r *Request) ([]Spoken, error) {
-	var vs alexa.Violations
+	var vs validate.Violations
 	for _, v := range rules.Check(r) {
 		if strings.HasPrefix(v.Field, "event.") || strings.HasPrefix(v.Field, "localizedAttributes") {
 			vs = append(vs, v)

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/text"
+	"github.com/alexa-oos/alexa/internal/validate"
 )
 
 // PlaceholderPrefix marks a payload value that Alexa replaces with the
@@ -77,15 +79,15 @@ func (r *Request) Validate() error { return DefaultRules().Validate(r) }
 // Validate checks r and returns an *alexa.ValidationError listing every
 // violation, or nil.
 func (rules Rules) Validate(r *Request) error {
-	return alexa.Violations(rules.Check(r)).Err("proactive.Create")
+	return validate.Violations(rules.Check(r)).Err("proactive.Create")
 }
 
 // Check returns every violation of r, in field order.
 func (rules Rules) Check(r *Request) []alexa.Violation {
-	var vs alexa.Violations
+	var vs validate.Violations
 	decodeFailed := map[string]bool{}
 	for _, p := range r.decodeProblems {
-		vs = append(vs, alexa.Violation{Field: p.field, Rule: p.rule, Value: alexa.ShowValue(p.value)})
+		vs = append(vs, alexa.Violation{Field: p.field, Rule: p.rule, Value: text.ShowValue(p.value)})
 		decodeFailed[p.field] = true
 	}
 	if r.Timestamp.IsZero() && !decodeFailed["timestamp"] {

@@ -20,17 +20,19 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const bulkLong = `Send skill messages or proactive events in bulk: one item per line of a
-JSONL file (--input FILE, or - for standard input), read as a stream so that
-memory stays flat however long the input is.
+const bulkLong = `Send skill messages, proactive events or DataStore commands in bulk: one
+item per line of a JSONL file (--input FILE, or - for standard input), read
+as a stream so that memory stays flat however long the input is.
 
   bulk message     {"userId": "...", "data": {...}, "expiresAfterSeconds": N} per line
   bulk proactive   one Proactive Events request body per line
+  bulk datastore   {"target": {...}, "commands": [...]} per line
 
 Up to --concurrency items are in flight (default 16); --rate N caps the
-requests per second across all of them, retries included (0, the default:
-no cap). When Alexa throttles (429), every worker waits for the Retry-After.
-A Retry-After longer than the retry policy honours (60s) pauses the whole
+requests per second across all of them, retries included (0: no cap; the
+default, except for bulk datastore, which keeps to Alexa's 25 per second).
+When Alexa throttles (429), every worker waits for the Retry-After. A
+Retry-After longer than the retry policy honours (60s) pauses the whole
 job, up to --max-throttle-wait (default 5m); a longer one stops the job,
 leaving every unsent item for a rerun. A token endpoint that refuses or
 cannot be reached stops the job too: every item would fail the same way.
@@ -82,38 +84,94 @@ credentials refused, no token, throttled too long, network down); 2 for
 usage errors (no --input, bad flags, unreadable input, a journal of another
 job, in use or damaged), in which case nothing was sent.`
 
-func (a *app) bulkCommand() *cobra.Command {
+// NewCmdBulk returns the bulk command group.
+func NewCmdBulk(f *Factory) *cobra.Command {
+	return bulkGroup(NewCmdBulkMessage(f, nil), NewCmdBulkProactive(f, nil), NewCmdBulkDataStore(f, nil))
+}
+
+// bulkGroup returns the bulk group holding cmds.
+func bulkGroup(cmds ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bulk",
-		Short: "Send skill messages or proactive events in bulk, from JSON lines",
+		Short: "Send skill messages, proactive events or DataStore commands in bulk, from JSON lines",
 		Long:  bulkLong,
 	}
-	cmd.AddCommand(a.bulkMessageCommand(), a.bulkProactiveCommand())
+	cmd.AddCommand(cmds...)
 	return group(cmd)
 }
 
-// bulkFlags are the flags of both bulk commands.
-type bulkFlags struct {
-	input       string
-	journal     string
-	failures    string
-	concurrency int
-	rate        float64
-	maxThrottle time.Duration
-	atMostOnce  bool
+// BulkOptions are the inputs of bulk message, bulk proactive and bulk
+// datastore.
+type BulkOptions struct {
+	IO     *IOStreams
+	Target func(needRefresh bool) (*target, error)
+
+	// Kind is the kind of job: messages, proactive events or DataStore
+	// commands.
+	Kind bulk.Kind
+	// Stage is the skill stage of proactive events (--stage).
+	Stage proactive.Stage
+	// Input is the JSONL file (--input; "-" for IO.In).
+	Input string
+	// Journal and Failures are the --journal and --failures files; "" when
+	// not given.
+	Journal, Failures string
+	Concurrency       int
+	// Rate is --rate, requests per second; 0 is no cap.
+	Rate float64
+	// MaxThrottleWait is --max-throttle-wait; 0 means stop at the first
+	// throttle longer than the retry policy honours.
+	MaxThrottleWait time.Duration
+	AtMostOnce      bool
+	// Queued is bulk datastore's --queued file; "" when not given.
+	Queued string
+	// AttemptDeliveryUntil is bulk datastore's --attempt-delivery-until as
+	// given (a time or a duration), read when the job starts.
+	AttemptDeliveryUntil string
+	// ProgressInterval is the period of the plain progress line
+	// (EnvProgressInterval).
+	ProgressInterval time.Duration
+	// Timeout is --timeout; a job has no deadline unless TimeoutGiven.
+	Timeout      time.Duration
+	TimeoutGiven bool
 }
 
-func (bf *bulkFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&bf.input, "input", "", "JSONL file, one item per line (- for stdin; required)")
-	f.IntVar(&bf.concurrency, "concurrency", bulk.DefaultConcurrency, "items in flight at most")
-	f.Float64Var(&bf.rate, "rate", 0, "requests per second across all workers, retries included (0: no cap)")
-	f.StringVar(&bf.journal, "journal", "", "journal file: record delivered items, skip those already recorded")
-	f.StringVar(&bf.failures, "failures", "", "write every item not delivered to this file, as JSON lines")
-	f.DurationVar(&bf.maxThrottle, "max-throttle-wait", bulk.DefaultMaxThrottleWait, "longest pause of the whole job when Alexa throttles it; a longer Retry-After stops the job (0: stop at once)")
+// registerBulkFlags defines the flags every bulk command has into opts.
+func registerBulkFlags(fs *pflag.FlagSet, opts *BulkOptions) {
+	fs.StringVar(&opts.Input, "input", "", "JSONL file, one item per line (- for stdin; required)")
+	fs.IntVar(&opts.Concurrency, "concurrency", bulk.DefaultConcurrency, "items in flight at most")
+	fs.Float64Var(&opts.Rate, "rate", 0, "requests per second across all workers, retries included (0: no cap)")
+	fs.StringVar(&opts.Journal, "journal", "", "journal file: record delivered items, skip those already recorded")
+	fs.StringVar(&opts.Failures, "failures", "", "write every item not delivered to this file, as JSON lines")
+	fs.DurationVar(&opts.MaxThrottleWait, "max-throttle-wait", bulk.DefaultMaxThrottleWait, "longest pause of the whole job when Alexa throttles it; a longer Retry-After stops the job (0: stop at once)")
 }
 
-func (a *app) bulkMessageCommand() *cobra.Command {
-	var bf bulkFlags
+// checkBulk checks the flags of a bulk command and reads the progress
+// interval from the environment. Nothing is opened or sent.
+func checkBulk(cmd *cobra.Command, f *Factory, opts *BulkOptions) error {
+	switch {
+	case opts.Input == "":
+		return usagef("%s: --input FILE is required (a JSONL file, or - for standard input)", cmd.CommandPath())
+	case opts.Concurrency < 1:
+		return usagef("--concurrency: must be at least 1 (got %d)", opts.Concurrency)
+	case opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0):
+		return usagef("--rate: must be a number of requests per second, 0 for no cap (got %v)", opts.Rate)
+	case opts.MaxThrottleWait < 0:
+		return usagef("--max-throttle-wait: must be a duration such as 5m, 0 to stop at once (got %s)", opts.MaxThrottleWait)
+	}
+	interval, err := progressInterval(f.Getenv)
+	if err != nil {
+		return err
+	}
+	opts.ProgressInterval = interval
+	opts.Timeout, opts.TimeoutGiven = f.timeout, f.timeoutGiven()
+	return nil
+}
+
+// NewCmdBulkMessage returns bulk message; runF, when not nil, runs
+// instead of runBulk.
+func NewCmdBulkMessage(f *Factory, runF func(*BulkOptions) error) *cobra.Command {
+	opts := &BulkOptions{IO: f.IO, Target: f.Target, Kind: bulk.KindMessage}
 	cmd := &cobra.Command{
 		Use:   "message --input FILE|- [--concurrency N] [--rate N] [--journal FILE] [--failures FILE] [--at-most-once]",
 		Short: "Send one skill message per line of a JSONL file",
@@ -126,17 +184,25 @@ exit statuses.`,
 		Example: `  alexa-oos bulk message --input examples/bulk/messages.jsonl
   alexa-oos bulk message --input users.jsonl --journal users.journal --failures failed.jsonl --rate 200`,
 		Args: exactArgs(0, "no arguments (the input is --input FILE)"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			return a.runBulk(cmd, bulk.KindMessage, "", &bf, bulk.SendMessages)
-		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkBulk(cmd, f, opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBulk(cmd.Context(), opts)
+		},
 	}
-	bf.register(cmd.Flags())
-	cmd.Flags().BoolVar(&bf.atMostOnce, "at-most-once", false, "never send a message again once it was sent without an answer: report its outcome unknown")
+	registerBulkFlags(cmd.Flags(), opts)
+	cmd.Flags().BoolVar(&opts.AtMostOnce, "at-most-once", false, "never send a message again once it was sent without an answer: report its outcome unknown")
 	return cmd
 }
 
-func (a *app) bulkProactiveCommand() *cobra.Command {
-	var bf bulkFlags
+// NewCmdBulkProactive returns bulk proactive; runF, when not nil, runs
+// instead of runBulk.
+func NewCmdBulkProactive(f *Factory, runF func(*BulkOptions) error) *cobra.Command {
+	opts := &BulkOptions{IO: f.IO, Target: f.Target, Kind: bulk.KindProactive}
 	var stage string
 	cmd := &cobra.Command{
 		Use:   "proactive --input FILE|- [--stage development|live] [--concurrency N] [--rate N] [--journal FILE] [--failures FILE]",
@@ -151,135 +217,118 @@ file, progress and exit statuses.`,
 		Example: `  alexa-oos bulk proactive --input examples/bulk/events.jsonl
   alexa-oos bulk proactive --stage live --input events.jsonl --journal events.journal`,
 		Args: exactArgs(0, "no arguments (the input is --input FILE)"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			st, err := proactive.ParseStage(stage)
-			if err != nil {
-				return usagef("--%v", err)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Stage = parseStage(stage)
+			if err := checkBulk(cmd, f, opts); err != nil {
+				return err
 			}
-			return a.runBulk(cmd, bulk.KindProactive, st, &bf, bulk.SendEvents)
-		}),
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBulk(cmd.Context(), opts)
+		},
 	}
-	bf.register(cmd.Flags())
-	cmd.Flags().StringVar(&stage, "stage", "development", "skill stage: development or live")
+	registerBulkFlags(cmd.Flags(), opts)
+	stageFlag(cmd, &stage)
 	return cmd
 }
 
-// sendFunc is bulk.SendMessages or bulk.SendEvents.
-type sendFunc func(context.Context, alexa.Config, io.Reader, bulk.Options) (*bulk.Summary, error)
+// bulkInput is the opened input of a job.
+type bulkInput struct {
+	r io.Reader
+	// size is the size of a regular file, for the progress and ETA; 0
+	// when unknown. The items are not counted: that would read the
+	// input twice.
+	size  int64
+	close func()
+}
 
-// runBulk runs one bulk job: checks, opens the files, sends, prints the
-// summary and returns the error that sets the exit status.
-func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage, bf *bulkFlags, send sendFunc) error {
-	switch {
-	case bf.input == "":
-		return usagef("%s: --input FILE is required (a JSONL file, or - for standard input)", cmd.CommandPath())
-	case bf.concurrency < 1:
-		return usagef("--concurrency: must be at least 1 (got %d)", bf.concurrency)
-	case bf.rate < 0 || math.IsNaN(bf.rate) || math.IsInf(bf.rate, 0):
-		return usagef("--rate: must be a number of requests per second, 0 for no cap (got %v)", bf.rate)
-	case bf.maxThrottle < 0:
-		return usagef("--max-throttle-wait: must be a duration such as 5m, 0 to stop at once (got %s)", bf.maxThrottle)
+// openBulkInput opens opts.Input.
+func openBulkInput(opts *BulkOptions) (*bulkInput, error) {
+	if opts.Input == "-" {
+		return &bulkInput{r: opts.IO.In, close: func() {}}, nil
 	}
-	interval, err := a.progressInterval()
+	f, err := os.Open(opts.Input)
+	if err != nil {
+		return nil, usagef("--input: %v", err)
+	}
+	in := &bulkInput{r: f, close: func() { f.Close() }}
+	fi, err := f.Stat()
+	if err != nil {
+		in.close()
+		return nil, usagef("--input: %v", err)
+	}
+	if fi.IsDir() {
+		in.close()
+		return nil, usagef("--input: %s is a directory", opts.Input)
+	}
+	if fi.Mode().IsRegular() {
+		in.size = fi.Size()
+	}
+	return in, nil
+}
+
+// openJournal opens the --journal file, an error saying what to do when
+// it belongs to another job.
+func openJournal(opts *BulkOptions) (*bulk.Journal, error) {
+	journal, err := bulk.OpenJournal(opts.Journal, opts.Kind, opts.Stage)
+	if err != nil {
+		e := usagef("--journal: %s", strings.TrimPrefix(err.Error(), "bulk: "))
+		switch {
+		case errors.Is(err, bulk.ErrJournalMismatch):
+			e.hint = "give this job a journal of its own"
+		case errors.Is(err, bulk.ErrJournalLocked):
+			e.hint = "wait for the other job to end; two jobs on one journal would both send everything"
+		}
+		return nil, e
+	}
+	return journal, nil
+}
+
+// runBulk runs one bulk job: opens the files, sends, prints the summary
+// and returns the error that sets the exit status.
+func runBulk(ctx context.Context, opts *BulkOptions) error {
+	t, err := opts.Target(false)
 	if err != nil {
 		return err
 	}
-	t, err := a.resolve(false)
+	in, err := openBulkInput(opts)
 	if err != nil {
 		return err
 	}
-
-	// The input, and the size of a regular file, for the progress and
-	// ETA: the bytes read say how far the job is, without a pass over
-	// the file to count its items first.
-	var (
-		input io.Reader
-		size  int64
-	)
-	if bf.input == "-" {
-		input = a.env.Stdin
-	} else {
-		f, err := os.Open(bf.input)
-		if err != nil {
-			return usagef("--input: %v", err)
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return usagef("--input: %v", err)
-		}
-		if fi.IsDir() {
-			return usagef("--input: %s is a directory", bf.input)
-		}
-		input = f
-		if fi.Mode().IsRegular() {
-			size = fi.Size()
-		}
-	}
-	if err := distinctFiles(bf); err != nil {
+	defer in.close()
+	if err := distinctFiles(opts); err != nil {
 		return err
 	}
-
 	var journal *bulk.Journal
-	if bf.journal != "" {
-		journal, err = bulk.OpenJournal(bf.journal, kind, stage)
-		if err != nil {
-			e := usagef("--journal: %s", strings.TrimPrefix(err.Error(), "bulk: "))
-			switch {
-			case errors.Is(err, bulk.ErrJournalMismatch):
-				e.hint = "give this job a journal of its own"
-			case errors.Is(err, bulk.ErrJournalLocked):
-				e.hint = "wait for the other job to end; two jobs on one journal would both send everything"
-			}
-			return e
+	if opts.Journal != "" {
+		if journal, err = openJournal(opts); err != nil {
+			return err
 		}
 		defer journal.Close()
 	}
 	var failures *bulk.FailureWriter
-	if bf.failures != "" {
-		f, err := os.OpenFile(bf.failures, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if opts.Failures != "" {
+		f, err := os.OpenFile(opts.Failures, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 		if err != nil {
 			return usagef("--failures: %v", err)
 		}
 		defer f.Close()
 		failures = bulk.NewFailureWriter(f)
 	}
-
-	a.connectWith(t, "sending to the built-in emulator at %s", alexatest.Options{DiscardRecords: true})
+	hooks := newBulkHooks(opts)
+	if hooks != nil {
+		if err := hooks.open(opts); err != nil {
+			return err
+		}
+		defer hooks.close()
+	}
+	t.connect("sending to the built-in emulator at %s", alexatest.Options{DiscardRecords: true})
 	defer t.close()
 	if journal != nil && journal.Resumed() {
-		fmt.Fprintf(a.env.Stderr, "alexa-oos: resumed: %d already delivered (journal %s)\n", journal.Loaded(), bf.journal)
+		fmt.Fprintf(opts.IO.ErrOut, "alexa-oos: resumed: %d already delivered (journal %s)\n", journal.Loaded(), opts.Journal)
 	}
-
-	prog := a.startProgress(size, interval)
-	defer prog.close()
-	input = prog.reading(input)
-	maxThrottle := bf.maxThrottle
-	if maxThrottle == 0 {
-		maxThrottle = -1 // the option's zero is its default; the flag's is "never pause"
-	}
-	opts := bulk.Options{
-		Concurrency:     bf.concurrency,
-		Rate:            bf.rate,
-		MaxThrottleWait: maxThrottle,
-		AtMostOnce:      bf.atMostOnce,
-		Journal:         journal,
-		Failures:        failures,
-		Stage:           stage,
-		OnResult: func(r bulk.Result) {
-			prog.result(r)
-			if msg := a.lineProblem(r); msg != "" {
-				prog.println(fmt.Sprintf("alexa-oos: line %d: %s", r.Line, msg))
-			}
-		},
-	}
-	ctx, cancel := a.bulkContext(cmd)
-	defer cancel(nil)
-	sum, err := send(ctx, t.cfg, input, opts)
-	if errors.Is(context.Cause(ctx), errTimedOut) {
-		err = errTimedOut
-	}
-	prog.close()
+	sum, err := sendBulk(ctx, opts, t, in, journal, failures, hooks)
 	if journal != nil {
 		if cerr := journal.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -288,39 +337,87 @@ func (a *app) runBulk(cmd *cobra.Command, kind bulk.Kind, stage proactive.Stage,
 	if sum == nil {
 		return err
 	}
+	printBulkSummary(opts, sum, err, failures, t, hooks)
+	return bulkOutcome(opts, sum, err)
+}
 
-	if a.json() {
-		a.printJSON(sum)
-	} else {
-		w := a.env.Stdout
-		fmt.Fprintln(w, sum.String())
-		if failures != nil && failures.Count() > 0 {
-			fmt.Fprintf(w, "failures: %d written to %s\n", failures.Count(), bf.failures)
-		}
-		if t.srv != nil {
-			fmt.Fprintf(w, "emulator accepted %d\n", t.srv.Accepted())
-		}
-		switch {
-		case err != nil || sum.Read == 0 || sum.Sent > 0 || !sum.AllDelivered():
-		case sum.Skipped == sum.Read:
-			fmt.Fprintf(w, "all %d items were already delivered (journal %s): nothing sent\n", sum.Read, bf.journal)
-		default:
-			fmt.Fprintf(w, "all %d items were already delivered (%d already had by Alexa, %d in the journal): nothing new sent\n", sum.Read, sum.Duplicates, sum.Skipped)
-		}
+// sendBulk sends the job's items, showing progress on stderr.
+func sendBulk(ctx context.Context, opts *BulkOptions, t *target, in *bulkInput, journal *bulk.Journal, failures *bulk.FailureWriter, hooks bulkHooks) (*bulk.Summary, error) {
+	prog := startProgress(opts.IO, in.size, opts.ProgressInterval)
+	defer prog.close()
+	maxThrottle := opts.MaxThrottleWait
+	if maxThrottle == 0 {
+		maxThrottle = -1 // the option's zero is its default; the flag's is "never pause"
 	}
-	return a.bulkOutcome(sum, err, bf)
+	bopts := bulk.Options{
+		Concurrency:     opts.Concurrency,
+		Rate:            opts.Rate,
+		MaxThrottleWait: maxThrottle,
+		AtMostOnce:      opts.AtMostOnce,
+		Journal:         journal,
+		Failures:        failures,
+		Stage:           opts.Stage,
+		OnResult: func(r bulk.Result) {
+			prog.result(r)
+			if msg := lineProblem(r); msg != "" {
+				prog.println(fmt.Sprintf("alexa-oos: line %d: %s", r.Line, msg))
+			}
+		},
+	}
+	if hooks != nil {
+		hooks.options(&bopts)
+	}
+	send := bulk.SendMessages
+	switch opts.Kind {
+	case bulk.KindProactive:
+		send = bulk.SendEvents
+	case bulk.KindDataStore:
+		send = bulk.SendDataStore
+	}
+	ctx, cancel := bulkContext(ctx, opts)
+	defer cancel(nil)
+	sum, err := send(ctx, t.cfg, prog.reading(in.r), bopts)
+	if errors.Is(context.Cause(ctx), errTimedOut) {
+		err = errTimedOut
+	}
+	return sum, err
+}
+
+// printBulkSummary prints the summary of a job on stdout.
+func printBulkSummary(opts *BulkOptions, sum *bulk.Summary, err error, failures *bulk.FailureWriter, t *target, hooks bulkHooks) {
+	if opts.IO.JSON() {
+		opts.IO.printJSON(sum)
+		return
+	}
+	w := opts.IO.Out
+	fmt.Fprintln(w, sum.String())
+	if failures != nil && failures.Count() > 0 {
+		fmt.Fprintf(w, "failures: %d written to %s\n", failures.Count(), opts.Failures)
+	}
+	if hooks != nil {
+		hooks.summary(w, t.srv)
+	} else if t.srv != nil {
+		fmt.Fprintf(w, "emulator accepted %d\n", t.srv.Accepted())
+	}
+	switch {
+	case err != nil || sum.Read == 0 || sum.Sent > 0 || !sum.AllDelivered():
+	case sum.Skipped == sum.Read:
+		fmt.Fprintf(w, "all %d items were already delivered (journal %s): nothing sent\n", sum.Read, opts.Journal)
+	default:
+		fmt.Fprintf(w, "all %d items were already delivered (%d already had by Alexa, %d in the journal): nothing new sent\n", sum.Read, sum.Duplicates, sum.Skipped)
+	}
 }
 
 // bulkOutcome is the error that sets the exit status of a finished job:
 // nil when every item was delivered. The summary is already printed, so
 // the error is one line on stderr.
-func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
+func bulkOutcome(opts *BulkOptions, sum *bulk.Summary, err error) error {
 	rerun := "a rerun sends every item again (--journal FILE makes a job resumable)"
-	if bf.journal != "" {
-		rerun = fmt.Sprintf("run the same command again (same --input and --journal %s) to send only the rest", bf.journal)
+	if opts.Journal != "" {
+		rerun = fmt.Sprintf("run the same command again (same --input and --journal %s) to send only the rest", opts.Journal)
 	}
 	if err != nil {
-		ce := a.classify(err)
+		ce := classify(err, opts.Timeout)
 		msg := ce.msg
 		code := ExitFailure
 		var (
@@ -330,7 +427,7 @@ func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
 		)
 		switch {
 		case errors.Is(err, errTimedOut):
-			msg = fmt.Sprintf("timed out (--timeout %s)", a.timeout)
+			msg = fmt.Sprintf("timed out (--timeout %s)", opts.Timeout)
 		case errors.Is(err, context.Canceled):
 			msg = "interrupted"
 		case errors.As(err, &thr):
@@ -339,10 +436,10 @@ func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
 			if thr.Waited > 0 {
 				msg += fmt.Sprintf(" after %s of pauses for that item", thr.Waited.Round(time.Second))
 			}
-			msg += fmt.Sprintf(", more than --max-throttle-wait %s; nothing was sent after the 429", bf.maxThrottle)
+			msg += fmt.Sprintf(", more than --max-throttle-wait %s; nothing was sent after the 429", opts.MaxThrottleWait)
 			rerun = "send the rest later: " + rerun
 		case errors.As(err, &stop):
-			ce = a.classify(stop.Err)
+			ce = classify(stop.Err, opts.Timeout)
 			msg = fmt.Sprintf("job stopped at line %d: ", stop.Line)
 			if errors.Is(stop.Err, lwa.ErrTokenUnavailable) {
 				ce.kind = kindToken
@@ -371,8 +468,8 @@ func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
 	if sum.Unknown > 0 {
 		msg += fmt.Sprintf(", %d of them of unknown outcome (sent once, no answer)", sum.Unknown)
 	}
-	if bf.failures != "" {
-		msg += " (listed in " + bf.failures + ")"
+	if opts.Failures != "" {
+		msg += " (listed in " + opts.Failures + ")"
 	}
 	if !sum.Complete {
 		msg += "; " + rerun
@@ -383,12 +480,12 @@ func (a *app) bulkOutcome(sum *bulk.Summary, err error, bf *bulkFlags) error {
 // lineProblem is what is printed of a result that was not delivered; ""
 // for a delivered one, or one cut short by the job's stop (counted in the
 // summary, and sent again by a rerun).
-func (a *app) lineProblem(r bulk.Result) string {
+func lineProblem(r bulk.Result) string {
 	if r.Err == nil || r.Status.Delivered() || r.Reason() == "canceled" {
 		return ""
 	}
 	if r.Status == bulk.Unknown {
-		return "outcome unknown (sent, no answer; not sent again): " + a.classify(r.Err).msg
+		return "outcome unknown (sent, no answer; not sent again): " + classify(r.Err, 0).msg
 	}
 	var ve *alexa.ValidationError
 	if errors.As(r.Err, &ve) {
@@ -398,7 +495,7 @@ func (a *app) lineProblem(r bulk.Result) string {
 		}
 		return strings.Join(parts, "; ")
 	}
-	return a.classify(r.Err).msg
+	return classify(r.Err, 0).msg
 }
 
 // errTimedOut ends a bulk job that ran past --timeout.
@@ -412,10 +509,10 @@ var errTimedOut = errors.New("timed out")
 // rate limiter fail at once every request it could not let through in
 // time, and the job would burn through its input reporting them as
 // failures instead of stopping and leaving them for a rerun.
-func (a *app) bulkContext(cmd *cobra.Command) (context.Context, context.CancelCauseFunc) {
-	ctx, cancel := context.WithCancelCause(cmd.Context())
-	if a.flags.Changed("timeout") && a.timeout > 0 {
-		t := time.AfterFunc(a.timeout, func() { cancel(errTimedOut) })
+func bulkContext(ctx context.Context, opts *BulkOptions) (context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if opts.TimeoutGiven && opts.Timeout > 0 {
+		t := time.AfterFunc(opts.Timeout, func() { cancel(errTimedOut) })
 		return ctx, func(cause error) {
 			t.Stop()
 			cancel(cause)
@@ -426,9 +523,9 @@ func (a *app) bulkContext(cmd *cobra.Command) (context.Context, context.CancelCa
 
 // distinctFiles refuses a journal or failures file that is the input or
 // each other: opening it would destroy the other.
-func distinctFiles(bf *bulkFlags) error {
+func distinctFiles(opts *BulkOptions) error {
 	type named struct{ flag, name string }
-	files := []named{{"--input", bf.input}, {"--journal", bf.journal}, {"--failures", bf.failures}}
+	files := []named{{"--input", opts.Input}, {"--journal", opts.Journal}, {"--failures", opts.Failures}}
 	for i, x := range files {
 		for _, y := range files[i+1:] {
 			if x.name == "" || y.name == "" || x.name == "-" || y.name == "-" {

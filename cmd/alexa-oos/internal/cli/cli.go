@@ -3,6 +3,10 @@
 // results, and map errors to exit statuses. [Main] is the whole program;
 // [Run] is the same with an explicit context and environment, so the
 // commands can be tested in-process.
+//
+// Each command is an options struct, a NewCmdX(f, runF) constructor that
+// parses and checks its flags, and a runX function that does the work;
+// factory.go says how, for whoever adds one.
 package cli
 
 import (
@@ -18,7 +22,6 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // Exit statuses of the command.
@@ -77,60 +80,20 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // the exit status. Cancelling ctx stops the command; the emulator command
 // shuts down gracefully and returns ExitOK.
 func Run(ctx context.Context, args []string, env Env) int {
-	if env.Stdin == nil {
-		env.Stdin = strings.NewReader("")
-	}
-	if env.Stdout == nil {
-		env.Stdout = io.Discard
-	}
-	if env.Stderr == nil {
-		env.Stderr = io.Discard
-	}
-	if env.Getenv == nil {
-		env.Getenv = func(string) string { return "" }
-	}
-	if env.Now == nil {
-		env.Now = time.Now
-	}
-	a := &app{env: env, output: "text", timeout: DefaultTimeout}
-	root := a.rootCommand()
+	f := newFactory(env)
+	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	root.SetIn(env.Stdin)
-	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
 	err := root.ExecuteContext(ctx)
-	if err != nil && !a.json() && outputFlag(args) == "json" {
+	if err != nil && !f.IO.JSON() && strings.EqualFold(strings.TrimSpace(outputFlag(args)), "json") {
 		// Flag parsing stopped before -o json (at an unknown flag, say):
 		// the error is still wanted as JSON.
-		a.output = "json"
+		f.IO.Output = "json"
 	}
-	return a.finish(err)
+	return f.finish(err)
 }
-
-// app holds the global flags and the environment of one run.
-type app struct {
-	env Env
-
-	clientID         string
-	clientSecretFile string
-	refreshTokenFile string
-	clientSecretFlag string // refused: secrets are never flag values
-	region           string
-	endpoint         string
-	tokenURL         string
-	timeout          time.Duration
-	verbose          bool
-	output           string
-	anyLocale        bool // proactive --any-locale
-	http2            bool
-
-	flags  *pflag.FlagSet // the root's persistent flags, to tell set from default
-	logger *slog.Logger
-}
-
-func (a *app) json() bool { return a.output == "json" }
-
-func (a *app) now() time.Time { return a.env.Now() }
 
 // outputFlag returns the last value given to -o/--output in args, as
 // pflag would read it, or "".
@@ -197,7 +160,15 @@ Exit status: 0 success; 1 the API or the network failed; 2 usage or
 validation error (bad flags, unreadable or invalid file, missing
 credentials), in which case nothing was sent.`
 
-func (a *app) rootCommand() *cobra.Command {
+// NewCmdRoot returns the alexa-oos command with every subcommand.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	return newRoot(f,
+		NewCmdProactive(f), NewCmdMessage(f), NewCmdToken(f, nil), f.app().emulatorCommand(), NewCmdBulk(f),
+		NewCmdDatastore(f), f.app().queueCommand())
+}
+
+// newRoot returns the root command with its global flags and cmds.
+func newRoot(f *Factory, cmds ...*cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:               "alexa-oos",
 		Short:             "Send Alexa proactive events and skill messages",
@@ -206,73 +177,64 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return a.setup() },
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return f.setup() },
 	}
-	f := root.PersistentFlags()
-	f.StringVar(&a.clientID, "client-id", "", "skill's Alexa client id (env "+EnvClientID+")")
-	f.StringVar(&a.clientSecretFile, "client-secret-file", "", "file holding the client secret (env "+EnvClientSecret+" holds the secret itself)")
-	f.StringVar(&a.refreshTokenFile, "refresh-token-file", "", "file holding a refresh token (env "+EnvRefreshToken+")")
-	f.StringVar(&a.clientSecretFlag, "client-secret", "", "refused: use --client-secret-file or "+EnvClientSecret)
-	f.MarkHidden("client-secret")
-	f.StringVar(&a.region, "region", "", "API region: NA, EU or FE (default NA)")
-	f.StringVar(&a.endpoint, "endpoint", "", "API endpoint URL (env "+EnvEndpoint+")")
-	f.StringVar(&a.tokenURL, "token-url", "", "LWA token endpoint URL (env "+EnvTokenURL+")")
-	f.DurationVar(&a.timeout, "timeout", DefaultTimeout, "deadline of the whole command, retries included (0: no deadline)")
-	f.BoolVarP(&a.verbose, "verbose", "v", false, "log requests to stderr (never secrets or tokens)")
-	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
-	f.BoolVar(&a.http2, "http2", false, "speak HTTP/2 to Alexa and LWA instead of HTTP/1.1 (slower in bulk; see docs/performance.md)")
-	a.flags = f
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usagef("%v", err)
-	})
-	root.AddCommand(a.proactiveCommand(), a.messageCommand(), a.tokenCommand(), a.emulatorCommand(), a.bulkCommand())
-	root.AddCommand(a.datastoreCommand())
+	g := &f.globalFlags
+	fs := root.PersistentFlags()
+	fs.StringVar(&g.clientID, "client-id", "", "skill's Alexa client id (env "+EnvClientID+")")
+	fs.StringVar(&g.clientSecretFile, "client-secret-file", "", "file holding the client secret (env "+EnvClientSecret+" holds the secret itself)")
+	fs.StringVar(&g.refreshTokenFile, "refresh-token-file", "", "file holding a refresh token (env "+EnvRefreshToken+")")
+	fs.StringVar(&g.clientSecretFlag, "client-secret", "", "refused: use --client-secret-file or "+EnvClientSecret)
+	fs.MarkHidden("client-secret")
+	fs.StringVar(&g.region, "region", "", "API region: NA, EU or FE (default NA)")
+	fs.StringVar(&g.endpoint, "endpoint", "", "API endpoint URL (env "+EnvEndpoint+")")
+	fs.StringVar(&g.tokenURL, "token-url", "", "LWA token endpoint URL (env "+EnvTokenURL+")")
+	fs.DurationVar(&g.timeout, "timeout", DefaultTimeout, "deadline of the whole command, retries included (0: no deadline)")
+	fs.BoolVarP(&g.verbose, "verbose", "v", false, "log requests to stderr (never secrets or tokens)")
+	fs.BoolVar(&g.http2, "http2", false, "speak HTTP/2 to Alexa and LWA instead of HTTP/1.1 (slower in bulk; see docs/performance.md)")
+	stringEnumFlag(root, fs, &f.IO.Output, "output", "o", "text", []string{"text", "json"}, nil, "output format")
+	g.flags = fs
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(cmds...)
+	classifyRunE(root, f)
 	return root
 }
 
+// classifyRunE makes every command under cmd classify the errors its RunE
+// returns, so that finish can tell cobra's own (usage) errors from the
+// commands'.
+func classifyRunE(cmd *cobra.Command, f *Factory) {
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := run(cmd, args); err != nil {
+				return classify(err, f.timeout)
+			}
+			return nil
+		}
+	}
+	for _, c := range cmd.Commands() {
+		classifyRunE(c, f)
+	}
+}
+
 // setup checks the global flags and builds the logger.
-func (a *app) setup() error {
-	if a.flags.Changed("client-secret") {
+func (f *Factory) setup() error {
+	if f.flags.Changed("client-secret") {
 		return usagef("--client-secret is not accepted: secrets are never flag values (they land in shell history and the process list); use --client-secret-file FILE or %s", EnvClientSecret)
 	}
-	switch a.output {
-	case "text", "json":
-	default:
-		return usagef("-o/--output: must be text or json (got %q)", a.output)
+	if f.timeout < 0 {
+		return usagef("--timeout: must not be negative (got %s)", f.timeout)
 	}
-	if a.timeout < 0 {
-		return usagef("--timeout: must not be negative (got %s)", a.timeout)
-	}
-	if a.verbose {
-		a.logger = slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if f.verbose {
+		f.logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	} else {
-		a.logger = slog.New(slog.DiscardHandler)
+		f.logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }
 
-// context returns the context of a command run: cmd's, bounded by --timeout.
-func (a *app) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
-	ctx := cmd.Context()
-	if a.timeout > 0 {
-		return context.WithTimeout(ctx, a.timeout)
-	}
-	return context.WithCancel(ctx)
-}
-
-// run adapts a command body: every error it returns is classified, so
-// that finish can tell cobra's own (usage) errors from the command's.
-func (a *app) run(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := f(cmd, args); err != nil {
-			return a.classify(err)
-		}
-		return nil
-	}
-}
-
 // finish reports err and returns the exit status.
-func (a *app) finish(err error) int {
+func (f *Factory) finish(err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -281,7 +243,7 @@ func (a *app) finish(err error) int {
 		// cobra's own: unknown command or flag, wrong argument count.
 		ce = &cliError{code: ExitUsage, kind: kindUsage, msg: err.Error(), hint: `run "alexa-oos help" for usage`}
 	}
-	a.report(ce)
+	f.IO.report(ce)
 	return ce.code
 }
 

@@ -32,6 +32,7 @@ func runIn(t *testing.T, vars map[string]string, args ...string) (code int, stdo
 }
 
 func TestParseExpiresAfter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want int
@@ -55,6 +56,7 @@ func TestParseExpiresAfter(t *testing.T) {
 }
 
 func TestFindSchema(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"AMAZON.WeatherAlert.Activated", "amazon.weatheralert.activated", "WeatherAlert", "weatheralert"} {
 		if s, ok := findSchema(name); !ok || s.Name != "AMAZON.WeatherAlert.Activated" {
 			t.Errorf("findSchema(%q) = %q, %v", name, s.Name, ok)
@@ -68,6 +70,7 @@ func TestFindSchema(t *testing.T) {
 }
 
 func TestCheckURL(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{
 		"https://api.eu.amazonalexa.com/": "https://api.eu.amazonalexa.com",
 		"http://127.0.0.1:8934":           "http://127.0.0.1:8934",
@@ -87,6 +90,7 @@ func TestCheckURL(t *testing.T) {
 }
 
 func TestShellQuote(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"amzn1.application-oa2-client.x": "amzn1.application-oa2-client.x",
 		"/tmp/my secret":                 "'/tmp/my secret'",
@@ -100,6 +104,7 @@ func TestShellQuote(t *testing.T) {
 }
 
 func TestReadSecretFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for content, want := range map[string]string{"a b&c\n": "a b&c", "x=y%\r\n": "x=y%", "  padded  ": "  padded  "} {
 		f := filepath.Join(dir, "s")
@@ -116,6 +121,7 @@ func TestReadSecretFile(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		vars     map[string]string
@@ -135,10 +141,12 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &app{env: Env{Getenv: func(k string) string { return tt.vars[k] }}, flags: pflag.NewFlagSet("x", pflag.ContinueOnError), output: "text"}
-			a.flags.String("client-id", "", "")
-			a.setup()
-			got, err := a.resolve(tt.refresh)
+			t.Parallel()
+			f := newFactory(Env{Getenv: func(k string) string { return tt.vars[k] }})
+			f.flags = pflag.NewFlagSet("x", pflag.ContinueOnError)
+			f.flags.String("client-id", "", "")
+			f.setup()
+			got, err := f.Target(tt.refresh)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want one naming %s", err, tt.err)
@@ -156,6 +164,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestRunInProcess(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{ClientID: "id", ClientSecret: "p&ss word"})
 	defer srv.Close()
 	vars := map[string]string{EnvEndpoint: srv.URL, EnvTokenURL: srv.TokenURL, EnvClientID: "id", EnvClientSecret: "p&ss word"}
@@ -203,6 +212,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestEmulatorInProcessStopsOnCancel(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -245,6 +255,7 @@ func TestEmulatorInProcessStopsOnCancel(t *testing.T) {
 }
 
 func TestTimeoutIsAFailure(t *testing.T) {
+	t.Parallel()
 	srv := alexatest.NewServer(alexatest.Options{})
 	defer srv.Close()
 	srv.InjectFault(alexatest.Fault{Path: "/v1/skillmessages", Latency: time.Minute})

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
+	"github.com/alexa-oos/alexa/internal/httpx"
 )
 
 // target is where a command sends: a resolved Config, or the built-in
@@ -19,31 +21,33 @@ type target struct {
 	embedded bool
 	// srv is the running embedded emulator, after connect.
 	srv *alexatest.Server
+	// notices receives the one line that says the emulator started.
+	notices io.Writer
 }
 
 // credentials reads the client id, secret and refresh token from the
 // flags, falling back to the environment.
-func (a *app) credentials() (alexa.Credentials, error) {
+func (f *Factory) credentials() (alexa.Credentials, error) {
 	var c alexa.Credentials
-	c.ClientID = a.clientID
-	if !a.flags.Changed("client-id") {
-		c.ClientID = a.env.Getenv(EnvClientID)
+	c.ClientID = f.clientID
+	if f.flags == nil || !f.flags.Changed("client-id") {
+		c.ClientID = f.Getenv(EnvClientID)
 	}
 	c.ClientID = strings.TrimSpace(c.ClientID)
 	var err error
-	if a.clientSecretFile != "" {
-		if c.ClientSecret, err = readSecretFile("--client-secret-file", a.clientSecretFile); err != nil {
+	if f.clientSecretFile != "" {
+		if c.ClientSecret, err = readSecretFile("--client-secret-file", f.clientSecretFile); err != nil {
 			return c, err
 		}
 	} else {
-		c.ClientSecret = a.env.Getenv(EnvClientSecret)
+		c.ClientSecret = f.Getenv(EnvClientSecret)
 	}
-	if a.refreshTokenFile != "" {
-		if c.RefreshToken, err = readSecretFile("--refresh-token-file", a.refreshTokenFile); err != nil {
+	if f.refreshTokenFile != "" {
+		if c.RefreshToken, err = readSecretFile("--refresh-token-file", f.refreshTokenFile); err != nil {
 			return c, err
 		}
 	} else {
-		c.RefreshToken = a.env.Getenv(EnvRefreshToken)
+		c.RefreshToken = f.Getenv(EnvRefreshToken)
 	}
 	return c, nil
 }
@@ -64,28 +68,28 @@ func readSecretFile(flag, name string) (string, error) {
 
 // endpoints returns the API endpoint and the token URL from the flags or
 // the environment; "" when not configured.
-func (a *app) endpoints() (endpoint, tokenURL string, err error) {
+func (f *Factory) endpoints() (endpoint, tokenURL string, err error) {
 	switch {
-	case a.endpoint != "" && a.region != "":
+	case f.endpoint != "" && f.region != "":
 		return "", "", usagef("--endpoint and --region exclude each other")
-	case a.endpoint != "":
-		endpoint, err = checkURL("--endpoint", a.endpoint)
-	case a.region != "":
-		endpoint = alexa.Region(a.region).Endpoint()
+	case f.endpoint != "":
+		endpoint, err = checkURL("--endpoint", f.endpoint)
+	case f.region != "":
+		endpoint = alexa.Region(f.region).Endpoint()
 		if endpoint == "" {
-			return "", "", usagef("--region: must be NA, EU or FE (got %q)", a.region)
+			return "", "", usagef("--region: must be NA, EU or FE (got %q)", f.region)
 		}
-	case a.env.Getenv(EnvEndpoint) != "":
-		endpoint, err = checkURL(EnvEndpoint, a.env.Getenv(EnvEndpoint))
+	case f.Getenv(EnvEndpoint) != "":
+		endpoint, err = checkURL(EnvEndpoint, f.Getenv(EnvEndpoint))
 	}
 	if err != nil {
 		return "", "", err
 	}
 	switch {
-	case a.tokenURL != "":
-		tokenURL, err = checkURL("--token-url", a.tokenURL)
-	case a.env.Getenv(EnvTokenURL) != "":
-		tokenURL, err = checkURL(EnvTokenURL, a.env.Getenv(EnvTokenURL))
+	case f.tokenURL != "":
+		tokenURL, err = checkURL("--token-url", f.tokenURL)
+	case f.Getenv(EnvTokenURL) != "":
+		tokenURL, err = checkURL(EnvTokenURL, f.Getenv(EnvTokenURL))
 	}
 	return endpoint, tokenURL, err
 }
@@ -98,7 +102,7 @@ func checkURL(source, s string) (string, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", usagef("%s: must be an https URL such as %s (got %q)", source, alexa.EndpointEU, s)
 	}
-	if u.Scheme == "http" && !alexa.IsLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !httpx.IsLoopback(u.Hostname()) {
 		return "", usagef("%s: plain http is refused except to loopback hosts: use https (got %q)", source, s)
 	}
 	return strings.TrimSuffix(s, "/"), nil
@@ -106,21 +110,21 @@ func checkURL(source, s string) (string, error) {
 
 // resolve builds the target of a command. needRefresh says the refresh
 // token is required too.
-func (a *app) resolve(needRefresh bool) (*target, error) {
-	creds, err := a.credentials()
+func (f *Factory) resolve(needRefresh bool) (*target, error) {
+	creds, err := f.credentials()
 	if err != nil {
 		return nil, err
 	}
-	endpoint, tokenURL, err := a.endpoints()
+	endpoint, tokenURL, err := f.endpoints()
 	if err != nil {
 		return nil, err
 	}
-	cfg := alexa.Config{Credentials: creds, Endpoint: endpoint, TokenURL: tokenURL, Logger: a.logger}
-	if a.http2 {
+	cfg := alexa.Config{Credentials: creds, Endpoint: endpoint, TokenURL: tokenURL, Logger: f.logger}
+	if f.http2 {
 		cfg.HTTPClient = alexa.NewHTTPClient(alexa.HTTPOptions{HTTP2: true})
 	}
 	if creds == (alexa.Credentials{}) && endpoint == "" && tokenURL == "" {
-		return &target{cfg: cfg, embedded: true}, nil
+		return &target{cfg: cfg, embedded: true, notices: f.IO.ErrOut}, nil
 	}
 	why := "credentials are needed to reach Alexa (unset every ALEXA_* variable to use the built-in emulator)"
 	switch {
@@ -133,10 +137,10 @@ func (a *app) resolve(needRefresh bool) (*target, error) {
 	}
 	if endpoint != "" && tokenURL == "" && !amazonHost(endpoint) {
 		src := "--endpoint"
-		if a.endpoint == "" {
+		if f.endpoint == "" {
 			src = EnvEndpoint
 		}
-		a.warn("%s %s is not Amazon's, but the client credentials still go to Amazon's LWA at %s: set --token-url or %s to the token endpoint that goes with it", src, endpoint, alexa.DefaultTokenURL, EnvTokenURL)
+		f.IO.warnf("%s %s is not Amazon's, but the client credentials still go to Amazon's LWA at %s: set --token-url or %s to the token endpoint that goes with it", src, endpoint, alexa.DefaultTokenURL, EnvTokenURL)
 	}
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = alexa.EndpointNA
@@ -144,27 +148,25 @@ func (a *app) resolve(needRefresh bool) (*target, error) {
 	if cfg.TokenURL == "" {
 		cfg.TokenURL = alexa.DefaultTokenURL
 	}
-	a.logger.Debug("alexa-oos: target", "endpoint", cfg.Endpoint, "token_url", cfg.TokenURL, "credentials", cfg.Credentials)
+	f.logger.Debug("alexa-oos: target", "endpoint", cfg.Endpoint, "token_url", cfg.TokenURL, "credentials", cfg.Credentials)
 	return &target{cfg: cfg}, nil
 }
 
-// connect starts the embedded emulator when the target is one, and says
-// so on stderr in one line; doing has a %s for its URL. Call close when done.
-func (a *app) connect(t *target, doing string) {
-	a.connectWith(t, doing, alexatest.Options{})
-}
-
-// connectWith is connect with emulator options: bulk jobs discard the
-// emulator's records to keep its memory flat.
-func (a *app) connectWith(t *target, doing string, opts alexatest.Options) {
+// connect starts the embedded emulator when the target is one, with opts,
+// and says so in one line; doing has a %s for its URL. The emulator logs
+// to the target's logger. Call close when done.
+func (t *target) connect(doing string, opts alexatest.Options) {
 	if !t.embedded {
 		return
 	}
+	// Nobody can subscribe users to a one-shot emulator: Unicast events
+	// are accepted without subscriptions.
+	opts.AllowUnsubscribed = true
 	t.srv = alexatest.NewServer(opts)
 	cfg := t.srv.Config()
-	cfg.Logger = a.logger
+	cfg.Logger = t.cfg.Logger
 	t.cfg = cfg
-	fmt.Fprintf(a.env.Stderr, "alexa-oos: no credentials set: %s (set %s and %s to reach Alexa)\n",
+	fmt.Fprintf(t.notices, "alexa-oos: no credentials set: %s (set %s and %s to reach Alexa)\n",
 		fmt.Sprintf(doing, t.srv.URL), EnvClientID, EnvClientSecret)
 }
 

@@ -1,21 +1,28 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/datastore"
 	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/spf13/cobra"
 )
 
-func (a *app) datastoreCommand() *cobra.Command {
+// NewCmdDatastore returns the datastore command group.
+func NewCmdDatastore(f *Factory) *cobra.Command {
+	return datastoreGroup(NewCmdDatastorePut(f, nil), NewCmdDatastoreRemove(f, nil), NewCmdDatastoreClear(f, nil),
+		NewCmdDatastoreQueue(f, nil), NewCmdDatastoreCancel(f, nil))
+}
+
+// datastoreGroup returns the datastore group holding cmds.
+func datastoreGroup(cmds ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "datastore",
 		Short: "Push data to devices' data stores (the DataStore API)",
@@ -35,48 +42,61 @@ Exit status: 0 when every device received the commands or has them queued;
 1 when some device failed (its result is printed) or the API failed; 2 for
 a usage or validation error, in which case nothing was sent.`,
 	}
-	cmd.AddCommand(a.datastorePutCommand(), a.datastoreRemoveCommand(), a.datastoreClearCommand(),
-		a.datastoreQueueCommand(), a.datastoreCancelCommand())
+	cmd.AddCommand(cmds...)
 	return group(cmd)
 }
 
-// dsTarget holds the target and delivery flags shared by put, remove and
+// DatastoreTarget are the target and delivery flags of put, remove and
 // clear.
-type dsTarget struct {
-	user    string
-	devices []string
-	until   string
+type DatastoreTarget struct {
+	// User targets every device of one customer (--user).
+	User string
+	// Devices target a list of devices (--device, repeatable).
+	Devices []string
+	// Until is --attempt-delivery-until, resolved by check; zero when
+	// not given.
+	Until time.Time
+	until string
 }
 
-func (t *dsTarget) flags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&t.user, "user", "", "every device of the customer with this userId")
-	f.StringArrayVar(&t.devices, "device", nil, "a deviceId (repeatable)")
-	f.StringVar(&t.until, "attempt-delivery-until", "", "keep trying offline devices until this time (RFC 3339) or for this long (2h)")
+func (t *DatastoreTarget) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&t.User, "user", "", "every device of the customer with this userId")
+	fs.StringArrayVar(&t.Devices, "device", nil, "a deviceId (repeatable)")
+	fs.StringVar(&t.until, "attempt-delivery-until", "", "keep trying offline devices until this time (RFC 3339) or for this long (2h)")
 }
 
-// request builds the request of cmds from the flags.
-func (t *dsTarget) request(cmds []datastore.Command) (*datastore.Request, error) {
+// check checks the flags and resolves Until; now is the clock a duration
+// counts from.
+func (t *DatastoreTarget) check(now time.Time) error {
 	switch {
-	case t.user != "" && len(t.devices) > 0:
-		return nil, usagef("--user and --device exclude each other: target one customer's devices or a list of devices")
-	case t.user == "" && len(t.devices) == 0:
-		return nil, usagef("needs --user USER_ID (every device of one customer) or --device DEVICE_ID (repeatable)")
+	case t.User != "" && len(t.Devices) > 0:
+		return usagef("--user and --device exclude each other: target one customer's devices or a list of devices")
+	case t.User == "" && len(t.Devices) == 0:
+		return usagef("needs --user USER_ID (every device of one customer) or --device DEVICE_ID (repeatable)")
 	}
-	target := datastore.User(t.user)
-	if len(t.devices) > 0 {
-		target = datastore.Devices(t.devices...)
+	if t.until != "" {
+		at, err := parseUntil(t.until, now)
+		if err != nil {
+			return usagef("--attempt-delivery-until: %v", err)
+		}
+		t.Until = at
+	}
+	return nil
+}
+
+// request builds the request of cmds to the checked target, and checks it.
+func (t *DatastoreTarget) request(cmds []datastore.Command) (*datastore.Request, error) {
+	target := datastore.User(t.User)
+	if len(t.Devices) > 0 {
+		target = datastore.Devices(t.Devices...)
 	}
 	var opts []datastore.Option
-	if t.until != "" {
-		at, err := parseUntil(t.until, time.Now())
-		if err != nil {
-			return nil, usagef("--attempt-delivery-until: %v", err)
-		}
-		opts = append(opts, datastore.AttemptDeliveryUntil(at))
+	if !t.Until.IsZero() {
+		opts = append(opts, datastore.AttemptDeliveryUntil(t.Until))
 	}
 	r := datastore.NewRequest(target, cmds, opts...)
-	if err := datastore.DefaultLimits.Validate(r); err != nil {
+	if err := datastore.DefaultLimits().Validate(r); err != nil {
 		return nil, about("datastore", err)
 	}
 	return r, nil
@@ -95,10 +115,34 @@ func parseUntil(s string, now time.Time) (time.Time, error) {
 	return now.Add(d), nil
 }
 
-func (a *app) datastorePutCommand() *cobra.Command {
-	var t dsTarget
-	var namespace, key, contentFile, contentJSON string
-	var createNS bool
+// DatastoreSendOptions are what put, remove and clear share.
+type DatastoreSendOptions struct {
+	IO     *IOStreams
+	Target func(needRefresh bool) (*target, error)
+
+	// To is where the commands go.
+	To      DatastoreTarget
+	Timeout time.Duration
+}
+
+// DatastorePutOptions are the inputs of datastore put.
+type DatastorePutOptions struct {
+	DatastoreSendOptions
+	Namespace, Key string
+	// Content is the object of --content-json, cleaned; nil when the
+	// object is in ContentFile.
+	Content json.RawMessage
+	// ContentFile holds the object (--content; "-" for IO.In).
+	ContentFile string
+	// CreateNamespace sends PUT_NAMESPACE first (--create-namespace).
+	CreateNamespace bool
+}
+
+// NewCmdDatastorePut returns datastore put; runF, when not nil, runs
+// instead of runDatastorePut.
+func NewCmdDatastorePut(f *Factory, runF func(*DatastorePutOptions) error) *cobra.Command {
+	opts := &DatastorePutOptions{DatastoreSendOptions: DatastoreSendOptions{IO: f.IO, Target: f.Target}}
+	var contentJSON string
 	cmd := &cobra.Command{
 		Use:   "put (--user USER_ID | --device DEVICE_ID...) --namespace NS --key KEY (--content FILE | --content-json JSON)",
 		Short: "Store an object on devices (PUT_OBJECT)",
@@ -114,37 +158,31 @@ per device, namespace and key names counted.`, datastore.DefaultMaxPayloadBytes)
 		Example: `  alexa-oos datastore put --user amzn1.ask.account.XXXX --namespace scores --key match-42 --content-json '{"home":2,"away":1}'
   alexa-oos datastore put --device amzn1.ask.device.A --device amzn1.ask.device.B --namespace todo --key count --content count.json --attempt-delivery-until 2h`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			var content json.RawMessage
-			switch {
-			case cmd.Flags().Changed("content-json"):
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("content-json") {
 				b, err := jsonin.Clean([]byte(contentJSON))
 				if err != nil {
 					return usagef("--content-json: %v", err)
 				}
-				content = json.RawMessage(b)
-			default:
-				_, b, err := a.readJSON("--content: ", contentFile)
-				if err != nil {
-					return err
-				}
-				content = json.RawMessage(b)
+				opts.Content = json.RawMessage(b)
 			}
-			var cmds []datastore.Command
-			if createNS {
-				cmds = append(cmds, datastore.PutNamespace(namespace))
+			if err := opts.To.check(f.Now()); err != nil {
+				return err
 			}
-			cmds = append(cmds, datastore.PutObject(namespace, key, content))
-			return a.datastoreSend(cmd, &t, cmds)
-		}),
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDatastorePut(cmd.Context(), opts)
+		},
 	}
-	t.flags(cmd)
-	f := cmd.Flags()
-	f.StringVar(&namespace, "namespace", "", "the namespace (required)")
-	f.StringVar(&key, "key", "", "the key (required)")
-	f.StringVar(&contentFile, "content", "", "file holding the object as JSON (- for stdin)")
-	f.StringVar(&contentJSON, "content-json", "", "the object, as JSON")
-	f.BoolVar(&createNS, "create-namespace", false, "send PUT_NAMESPACE first")
+	opts.To.register(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&opts.Namespace, "namespace", "", "the namespace (required)")
+	fs.StringVar(&opts.Key, "key", "", "the key (required)")
+	fs.StringVar(&opts.ContentFile, "content", "", "file holding the object as JSON (- for stdin)")
+	fs.StringVar(&contentJSON, "content-json", "", "the object, as JSON")
+	fs.BoolVar(&opts.CreateNamespace, "create-namespace", false, "send PUT_NAMESPACE first")
 	cmd.MarkFlagRequired("namespace")
 	cmd.MarkFlagRequired("key")
 	cmd.MarkFlagsMutuallyExclusive("content", "content-json")
@@ -152,9 +190,38 @@ per device, namespace and key names counted.`, datastore.DefaultMaxPayloadBytes)
 	return cmd
 }
 
-func (a *app) datastoreRemoveCommand() *cobra.Command {
-	var t dsTarget
-	var namespace, key string
+// runDatastorePut reads the object and stores it.
+func runDatastorePut(ctx context.Context, opts *DatastorePutOptions) error {
+	content := opts.Content
+	if content == nil {
+		_, b, err := opts.IO.readJSON("--content: ", opts.ContentFile)
+		if err != nil {
+			return err
+		}
+		content = json.RawMessage(b)
+	}
+	var cmds []datastore.Command
+	if opts.CreateNamespace {
+		cmds = append(cmds, datastore.PutNamespace(opts.Namespace))
+	}
+	cmds = append(cmds, datastore.PutObject(opts.Namespace, opts.Key, content))
+	return runDatastoreSend(ctx, &opts.DatastoreSendOptions, cmds)
+}
+
+// DatastoreRemoveOptions are the inputs of datastore remove.
+type DatastoreRemoveOptions struct {
+	DatastoreSendOptions
+	Namespace string
+	// Key is the object to remove; without it (HasKey false) the whole
+	// namespace goes.
+	Key    string
+	HasKey bool
+}
+
+// NewCmdDatastoreRemove returns datastore remove; runF, when not nil,
+// runs instead of runDatastoreRemove.
+func NewCmdDatastoreRemove(f *Factory, runF func(*DatastoreRemoveOptions) error) *cobra.Command {
+	opts := &DatastoreRemoveOptions{DatastoreSendOptions: DatastoreSendOptions{IO: f.IO, Target: f.Target}}
 	cmd := &cobra.Command{
 		Use:   "remove (--user USER_ID | --device DEVICE_ID...) --namespace NS [--key KEY]",
 		Short: "Remove an object or a namespace from devices",
@@ -163,34 +230,66 @@ without it, remove the namespace and every object in it (REMOVE_NAMESPACE).`,
 		Example: `  alexa-oos datastore remove --user amzn1.ask.account.XXXX --namespace scores --key match-42
   alexa-oos datastore remove --device amzn1.ask.device.A --namespace scores`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			c := datastore.RemoveNamespace(namespace)
-			if cmd.Flags().Changed("key") {
-				c = datastore.RemoveObject(namespace, key)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.HasKey = cmd.Flags().Changed("key")
+			if err := opts.To.check(f.Now()); err != nil {
+				return err
 			}
-			return a.datastoreSend(cmd, &t, []datastore.Command{c})
-		}),
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDatastoreRemove(cmd.Context(), opts)
+		},
 	}
-	t.flags(cmd)
-	cmd.Flags().StringVar(&namespace, "namespace", "", "the namespace (required)")
-	cmd.Flags().StringVar(&key, "key", "", "the key of the object to remove; without it the whole namespace goes")
+	opts.To.register(cmd)
+	cmd.Flags().StringVar(&opts.Namespace, "namespace", "", "the namespace (required)")
+	cmd.Flags().StringVar(&opts.Key, "key", "", "the key of the object to remove; without it the whole namespace goes")
 	cmd.MarkFlagRequired("namespace")
 	return cmd
 }
 
-func (a *app) datastoreClearCommand() *cobra.Command {
-	var t dsTarget
+// runDatastoreRemove removes the object or the namespace.
+func runDatastoreRemove(ctx context.Context, opts *DatastoreRemoveOptions) error {
+	c := datastore.RemoveNamespace(opts.Namespace)
+	if opts.HasKey {
+		c = datastore.RemoveObject(opts.Namespace, opts.Key)
+	}
+	return runDatastoreSend(ctx, &opts.DatastoreSendOptions, []datastore.Command{c})
+}
+
+// DatastoreClearOptions are the inputs of datastore clear.
+type DatastoreClearOptions struct {
+	DatastoreSendOptions
+}
+
+// NewCmdDatastoreClear returns datastore clear; runF, when not nil, runs
+// instead of runDatastoreClear.
+func NewCmdDatastoreClear(f *Factory, runF func(*DatastoreClearOptions) error) *cobra.Command {
+	opts := &DatastoreClearOptions{DatastoreSendOptions{IO: f.IO, Target: f.Target}}
 	cmd := &cobra.Command{
 		Use:     "clear (--user USER_ID | --device DEVICE_ID...)",
 		Short:   "Remove everything the skill stored on devices (CLEAR)",
 		Example: `  alexa-oos datastore clear --user amzn1.ask.account.XXXX`,
 		Args:    exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			return a.datastoreSend(cmd, &t, []datastore.Command{datastore.Clear()})
-		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.To.check(f.Now()); err != nil {
+				return err
+			}
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDatastoreClear(cmd.Context(), opts)
+		},
 	}
-	t.flags(cmd)
+	opts.To.register(cmd)
 	return cmd
+}
+
+// runDatastoreClear clears the devices' stores.
+func runDatastoreClear(ctx context.Context, opts *DatastoreClearOptions) error {
+	return runDatastoreSend(ctx, &opts.DatastoreSendOptions, []datastore.Command{datastore.Clear()})
 }
 
 // datastoreResult is the -o json form of put, remove and clear.
@@ -211,27 +310,45 @@ type emulatorDataStore struct {
 	Devices []alexatest.Device `json:"devices"`
 }
 
-// datastoreSend checks and sends cmds to the flags' target and prints
-// the outcome per device.
-func (a *app) datastoreSend(cmd *cobra.Command, t *dsTarget, cmds []datastore.Command) error {
-	req, err := t.request(cmds)
+// runDatastoreSend checks and sends cmds to the target and prints the
+// outcome per device.
+func runDatastoreSend(ctx context.Context, opts *DatastoreSendOptions, cmds []datastore.Command) error {
+	req, err := opts.To.request(cmds)
 	if err != nil {
 		return err
 	}
-	tgt, err := a.resolve(false)
+	tgt, err := opts.Target(false)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := a.context(cmd)
+	out, err := sendDatastore(ctx, opts, tgt, req)
+	if err != nil {
+		return err
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(out)
+	} else {
+		printDispatch(opts.IO.Out, out)
+	}
+	if out.Failed > 0 {
+		return &cliError{code: ExitFailure, kind: kindFailed, quiet: true,
+			msg: fmt.Sprintf("datastore: %d of %d devices did not get the commands", out.Failed, len(out.Results))}
+	}
+	return nil
+}
+
+// sendDatastore sends req and returns what to print.
+func sendDatastore(ctx context.Context, opts *DatastoreSendOptions, tgt *target, req *datastore.Request) (*datastoreResult, error) {
+	ctx, cancel := withTimeout(ctx, opts.Timeout)
 	defer cancel()
-	a.connect(tgt, "sending to the built-in emulator at %s")
+	tgt.connect("sending to the built-in emulator at %s", alexatest.Options{})
 	defer tgt.close()
 	res, err := datastore.NewClient(tgt.cfg).Send(ctx, req)
 	if err != nil {
-		return a.datastoreError(err)
+		return nil, datastoreError(err, opts.Timeout)
 	}
 	failed := res.Failed()
-	out := datastoreResult{Result: "sent", Attempts: res.Attempts, Target: req.Target, Results: res.Results, QueuedResultID: res.QueuedResultID, Failed: len(failed)}
+	out := &datastoreResult{Result: "sent", Attempts: res.Attempts, Target: req.Target, Results: res.Results, QueuedResultID: res.QueuedResultID, Failed: len(failed)}
 	if out.Results == nil {
 		out.Results = []datastore.DispatchResult{}
 	}
@@ -247,19 +364,10 @@ func (a *app) datastoreSend(cmd *cobra.Command, t *dsTarget, cmds []datastore.Co
 		}
 		out.Emulator = e
 	}
-	if a.json() {
-		a.printJSON(out)
-	} else {
-		a.printDispatch(a.env.Stdout, out)
-	}
-	if len(failed) > 0 {
-		return &cliError{code: ExitFailure, kind: kindFailed, quiet: true,
-			msg: fmt.Sprintf("datastore: %d of %d devices did not get the commands", len(failed), len(res.Results))}
-	}
-	return nil
+	return out, nil
 }
 
-func (a *app) printDispatch(w io.Writer, out datastoreResult) {
+func printDispatch(w io.Writer, out *datastoreResult) {
 	fmt.Fprintf(w, "sent to %s: HTTP 200, %s, %s\n", out.Target, attempts(out.Attempts), devicesCount(len(out.Results)))
 	printResults(w, out.Results)
 	if out.QueuedResultID != "" {
@@ -288,23 +396,14 @@ func printResults(w io.Writer, rs []datastore.DispatchResult) {
 	for _, r := range rs {
 		line := fmt.Sprintf("  %s  %s", r.DeviceID, r.Type)
 		if r.Message != "" {
-			line += "  " + oneLine(r.Message, 200)
+			line += "  " + text.OneLine(r.Message, 200)
 		}
 		fmt.Fprintln(w, line)
 	}
 }
 
-// datastoreError classifies err with DataStore's hints.
-func (a *app) datastoreError(err error) error {
-	ce := a.classify(err)
-	var ae *alexa.Error
-	if errors.As(err, &ae) && ce.kind != kindThrottled {
-		if h := datastore.Hint(ae); h != "" {
-			ce.hint = h
-		}
-	}
-	return ce
-}
+// datastoreError classifies err: DataStore's errors give their own hints.
+func datastoreError(err error, timeout time.Duration) error { return classify(err, timeout) }
 
 // queueResult is the -o json form of datastore queue.
 type queueResult struct {
@@ -312,8 +411,22 @@ type queueResult struct {
 	Items          []datastore.DispatchResult `json:"items"`
 }
 
-func (a *app) datastoreQueueCommand() *cobra.Command {
-	var pageSize int
+// DatastoreQueueOptions are the inputs of datastore queue.
+type DatastoreQueueOptions struct {
+	IO     *IOStreams
+	Target func(needRefresh bool) (*target, error)
+
+	// ID is the queuedResultId.
+	ID string
+	// PageSize is the results per request; 0 for the server's default.
+	PageSize int
+	Timeout  time.Duration
+}
+
+// NewCmdDatastoreQueue returns datastore queue; runF, when not nil, runs
+// instead of runDatastoreQueue.
+func NewCmdDatastoreQueue(f *Factory, runF func(*DatastoreQueueOptions) error) *cobra.Command {
+	opts := &DatastoreQueueOptions{IO: f.IO, Target: f.Target}
 	cmd := &cobra.Command{
 		Use:   "queue QUEUED_RESULT_ID",
 		Short: "List the queued deliveries not made yet",
@@ -322,75 +435,106 @@ not succeeded: devices still offline, or whose delivery failed or expired.
 An empty list means every device got the commands.`,
 		Example: `  alexa-oos datastore queue 1a2b3c`,
 		Args:    exactArgs(1, "QUEUED_RESULT_ID"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			id := args[0]
-			if pageSize < 0 || pageSize > datastore.DefaultMaxResults {
-				return usagef("--page-size: must be 1 to %d, or 0 for the server's default (got %d)", datastore.DefaultMaxResults, pageSize)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			if opts.PageSize < 0 || opts.PageSize > datastore.DefaultMaxResults {
+				return usagef("--page-size: must be 1 to %d, or 0 for the server's default (got %d)", datastore.DefaultMaxResults, opts.PageSize)
 			}
-			tgt, err := a.resolve(false)
-			if err != nil {
-				return err
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
 			}
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			a.connect(tgt, "asking the built-in emulator at %s")
-			defer tgt.close()
-			out := queueResult{QueuedResultID: id, Items: []datastore.DispatchResult{}}
-			for r, err := range datastore.NewClient(tgt.cfg).QueuedResultPages(ctx, id, pageSize) {
-				if err != nil {
-					return a.datastoreError(err)
-				}
-				out.Items = append(out.Items, r)
-			}
-			if a.json() {
-				a.printJSON(out)
-				return nil
-			}
-			w := a.env.Stdout
-			switch n := len(out.Items); n {
-			case 0:
-				fmt.Fprintf(w, "%s: every delivery was made\n", id)
-			case 1:
-				fmt.Fprintf(w, "%s: 1 delivery not made\n", id)
-			default:
-				fmt.Fprintf(w, "%s: %d deliveries not made\n", id, n)
-			}
-			printResults(w, out.Items)
-			return nil
-		}),
+			return runDatastoreQueue(cmd.Context(), opts)
+		},
 	}
-	cmd.Flags().IntVar(&pageSize, "page-size", 0, "results per request (0: the server's default)")
+	cmd.Flags().IntVar(&opts.PageSize, "page-size", 0, "results per request (0: the server's default)")
 	return cmd
 }
 
-func (a *app) datastoreCancelCommand() *cobra.Command {
-	cmd := &cobra.Command{
+// runDatastoreQueue lists the deliveries not made, over every page.
+func runDatastoreQueue(ctx context.Context, opts *DatastoreQueueOptions) error {
+	tgt, err := opts.Target(false)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	defer cancel()
+	tgt.connect("asking the built-in emulator at %s", alexatest.Options{})
+	defer tgt.close()
+	id := opts.ID
+	out := queueResult{QueuedResultID: id, Items: []datastore.DispatchResult{}}
+	for r, err := range datastore.NewClient(tgt.cfg).QueuedResultPages(ctx, id, opts.PageSize) {
+		if err != nil {
+			return datastoreError(err, opts.Timeout)
+		}
+		out.Items = append(out.Items, r)
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(out)
+		return nil
+	}
+	w := opts.IO.Out
+	switch n := len(out.Items); n {
+	case 0:
+		fmt.Fprintf(w, "%s: every delivery was made\n", id)
+	case 1:
+		fmt.Fprintf(w, "%s: 1 delivery not made\n", id)
+	default:
+		fmt.Fprintf(w, "%s: %d deliveries not made\n", id, n)
+	}
+	printResults(w, out.Items)
+	return nil
+}
+
+// DatastoreCancelOptions are the inputs of datastore cancel.
+type DatastoreCancelOptions struct {
+	IO     *IOStreams
+	Target func(needRefresh bool) (*target, error)
+
+	// ID is the queuedResultId.
+	ID      string
+	Timeout time.Duration
+}
+
+// NewCmdDatastoreCancel returns datastore cancel; runF, when not nil, runs
+// instead of runDatastoreCancel.
+func NewCmdDatastoreCancel(f *Factory, runF func(*DatastoreCancelOptions) error) *cobra.Command {
+	opts := &DatastoreCancelOptions{IO: f.IO, Target: f.Target}
+	return &cobra.Command{
 		Use:   "cancel QUEUED_RESULT_ID",
 		Short: "Cancel the queued deliveries not made yet",
 		Long: `Stop Alexa from trying the devices that have not received the commands of
 a queued call. Fails (exit 1) when nothing is left to cancel.`,
 		Example: `  alexa-oos datastore cancel 1a2b3c`,
 		Args:    exactArgs(1, "QUEUED_RESULT_ID"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			id := args[0]
-			tgt, err := a.resolve(false)
-			if err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
 			}
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			a.connect(tgt, "asking the built-in emulator at %s")
-			defer tgt.close()
-			if err := datastore.NewClient(tgt.cfg).Cancel(ctx, id); err != nil {
-				return a.datastoreError(err)
-			}
-			if a.json() {
-				a.printJSON(map[string]string{"result": "cancelled", "queuedResultId": id})
-				return nil
-			}
-			fmt.Fprintf(a.env.Stdout, "cancelled: %s\n", id)
-			return nil
-		}),
+			return runDatastoreCancel(cmd.Context(), opts)
+		},
 	}
-	return cmd
+}
+
+// runDatastoreCancel cancels the deliveries not made.
+func runDatastoreCancel(ctx context.Context, opts *DatastoreCancelOptions) error {
+	tgt, err := opts.Target(false)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	defer cancel()
+	tgt.connect("asking the built-in emulator at %s", alexatest.Options{})
+	defer tgt.close()
+	if err := datastore.NewClient(tgt.cfg).Cancel(ctx, opts.ID); err != nil {
+		return datastoreError(err, opts.Timeout)
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(map[string]string{"result": "cancelled", "queuedResultId": opts.ID})
+		return nil
+	}
+	fmt.Fprintf(opts.IO.Out, "cancelled: %s\n", opts.ID)
+	return nil
 }

@@ -135,7 +135,7 @@ func TestDatastoreFailures(t *testing.T) {
 
 	srv.InjectFault(alexatest.Fault{Path: datastore.PathCommands, Status: 403, Times: 2, Body: `{"type":"DATASTORE_SUPPORT_REQUIRED","message":"not opted in"}`})
 	code, _, stderr = runIn(t, vars, "datastore", "clear", "--user", "u")
-	if code != ExitFailure || !strings.Contains(stderr, "DATASTORE_SUPPORT_REQUIRED") || !strings.Contains(stderr, "ALEXA_DATA_STORE") {
+	if code != ExitFailure || !strings.Contains(stderr, "DATASTORE_SUPPORT_REQUIRED") || !strings.Contains(stderr, "\nalexa-oos: hint: declare the ALEXA_DATA_STORE") {
 		t.Errorf("support required: exit %d\n%s", code, stderr)
 	}
 }

@@ -30,14 +30,22 @@ func (a *app) emulatorCommand() *cobra.Command {
 	var scopes []string
 	var allowRemoteAdmin bool
 	var readTimeout time.Duration
+	var sf skillFlags
+	var open bool
 	cmd := &cobra.Command{
-		Use:   "emulator [--addr HOST:PORT] [--rate-limit N] [--max-records N] [--scope S]... [--client-id ID --client-secret-file FILE]",
+		Use:   "emulator [--addr HOST:PORT] [--open] [--skill-endpoint URL] [--allow-unsubscribed] [--rate-limit N] [--max-records N] [--scope S]... [--client-id ID --client-secret-file FILE]",
 		Short: "Serve the Alexa emulator: LWA tokens and both APIs",
 		Long: `Serve an emulator of Login with Amazon, the Proactive Events API and the
 Skill Messaging API until interrupted (SIGINT or SIGTERM), then shut down
 gracefully. It prints the endpoint and token URL, and the environment
 lines that point alexa-oos (or any client) at it, then one line per request
 on stderr (method, path, status; never a token).
+
+Its web console, at the root URL (printed first; --open opens it in the
+default browser when this machine has one), shows live what was sent: each
+user as a device with its light ring, notifications with what Alexa would
+say, skill messages, DataStore devices, every API call (refusals with their
+code and message) and the tokens issued (scope and expiry, never a token).
 
 It validates requests with the same rules as the clients, requires a bearer
 token of the right scope, refuses a repeated referenceId (409) and answers
@@ -69,11 +77,38 @@ Port 0 picks a free port. --timeout does not apply.
 
 --rate-limit N serves at most N API calls per second (token calls excepted)
 and answers the others 429 with a Retry-After, as Alexa throttles: to see
-how "bulk" slows down under throttling. 0, the default, is no limit.`,
+how "bulk" slows down under throttling. 0, the default, is no limit.
+
+Unicast proactive events to a user who has not subscribed to the event's
+name are answered 403, as Alexa answers them. Subscribe users with
+"alexa-oos emulator subscribe --user U --event NAME", or accept every
+Unicast event with --allow-unsubscribed.
+
+With --skill-endpoint URL the emulator calls your skill there as Alexa
+does, each request signed with the emulator's own CA and certificate: every
+accepted skill message as Messaging.MessageReceived, every subscription
+change as AlexaSkillEvent.ProactiveSubscriptionChanged, and
+"alexa-oos emulator grant --user U" as Alexa.Authorization.Grant, whose
+code its token endpoint exchanges (grant_type=authorization_code) for the
+user's tokens. Requests go in the background, 4 at a time, at most 1000
+waiting (more are skipped); the message records show the skill's status
+and latency. The URL is https (--skill-ca-file trusts a CA of your own;
+--skill-insecure accepts any certificate on a loopback host), or plain http
+on a loopback host. Your skill trusts the emulator with the CA at
+GET ` + alexatest.AdminSkillCA + ` and fetches the signing chain from
+` + alexatest.AdminSkillChain + `; in Go, alexatest.RemoteSkillVerifierOptions
+does both. More admin paths:
+
+  GET  ` + alexatest.AdminSubscriptions + `     subscriptions (?user=); POST {"userId","eventName","subscribed"}
+  POST ` + alexatest.AdminGrants + `            {"userId"}: send a grant, answer the skill's answer
+  GET  ` + alexatest.AdminSkillDeliveries + ` requests sent to the skill (?user= ?type= ?state=)`,
 		Example: `  alexa-oos emulator --addr 127.0.0.1:0
+  alexa-oos emulator --open
   alexa-oos emulator --client-id amzn1.application-oa2-client.test --client-secret-file secret.txt
   alexa-oos emulator --rate-limit 50 --max-records 100000
   alexa-oos emulator --scope alexa::proactive_events
+  alexa-oos emulator --skill-endpoint http://127.0.0.1:8080/alexa
+  alexa-oos emulator subscribe --user amzn1.ask.account.X --event AMAZON.MessageAlert.Activated
   curl 'http://127.0.0.1:8934/_emulator/messages?user=amzn1.ask.account.X&limit=10'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
@@ -101,6 +136,10 @@ how "bulk" slows down under throttling. 0, the default, is no limit.`,
 			case creds.ClientID == "" && creds.ClientSecret != "":
 				return usagef("emulator: a client secret without a client id: give --client-id or %s too, or neither", EnvClientID)
 			}
+			skillOpts, err := sf.options()
+			if err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("emulator: %w", err)
@@ -112,7 +151,8 @@ how "bulk" slows down under throttling. 0, the default, is no limit.`,
 			return a.serveEmulator(cmd.Context(), ln, alexatest.Options{
 				ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken, RateLimit: rateLimit,
 				MaxRecords: records, Scopes: scopes, AllowRemoteAdmin: allowRemoteAdmin, ReadTimeout: readTimeout,
-			})
+				SkillEndpoint: sf.endpoint, Skill: skillOpts, AllowUnsubscribed: sf.allowUnsubscribed,
+			}, open)
 		}),
 	}
 	f := cmd.Flags()
@@ -122,13 +162,22 @@ how "bulk" slows down under throttling. 0, the default, is no limit.`,
 	f.StringArrayVar(&scopes, "scope", nil, "a scope granted (repeatable; default: any)")
 	f.BoolVar(&allowRemoteAdmin, "allow-remote-admin", false, "serve "+alexatest.AdminEvents+" and the other admin paths to clients beyond this machine")
 	f.DurationVar(&readTimeout, "read-timeout", alexatest.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body")
+	f.BoolVar(&open, "open", false, "open the web console in the default browser, when there is one")
+	sf.register(f)
+	cmd.AddCommand(a.subscribeCommand(true), a.subscribeCommand(false), a.subscriptionsCommand(), a.grantCommand())
 	return cmd
 }
 
-// serveEmulator serves an emulator with opts on ln until ctx ends.
-func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest.Options) error {
-	emu := alexatest.New(opts)
+// serveEmulator serves an emulator with opts on ln until ctx ends; open
+// opens its console in the default browser.
+func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest.Options, open bool) error {
 	base := "http://" + clientAddr(ln.Addr())
+	console := base + alexatest.ConsolePath
+	if opts.Skill.APIEndpoint == "" {
+		opts.Skill.APIEndpoint = base
+	}
+	emu := alexatest.New(opts)
+	defer emu.Close()
 	tokenURL := base + alexatest.TokenPath
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
@@ -168,8 +217,18 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 	if len(opts.Scopes) > 0 {
 		extra += fmt.Sprintf("  scopes:    %s only\n", strings.Join(opts.Scopes, ", "))
 	}
+	if opts.SkillEndpoint != "" {
+		extra += fmt.Sprintf("  skill:     requests go to %s, signed by the CA at GET %s\n", opts.SkillEndpoint, base+alexatest.AdminSkillCA)
+	}
+	if opts.AllowUnsubscribed {
+		extra += "  unicast:   accepted for every user (--allow-unsubscribed)\n"
+	} else {
+		extra += "  unicast:   only to subscribed users (alexa-oos emulator subscribe --user U --event NAME)\n"
+	}
 	if a.json() {
 		a.printJSON(struct {
+			// Console is the web console's URL.
+			Console  string            `json:"console"`
 			Endpoint string            `json:"endpoint"`
 			TokenURL string            `json:"tokenUrl"`
 			ClientID string            `json:"clientId"`
@@ -181,30 +240,46 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 			RateLimit float64 `json:"rateLimit,omitempty"`
 			// Scopes are the only scopes granted, when --scope is given.
 			Scopes []string `json:"scopes,omitempty"`
-		}{base, tokenURL, id, map[string]string{
+			// SkillEndpoint is --skill-endpoint, when set; SkillCA the
+			// URL of the CA that signs the requests to it.
+			SkillEndpoint string `json:"skillEndpoint,omitempty"`
+			SkillCA       string `json:"skillCa"`
+			// AllowUnsubscribed is --allow-unsubscribed.
+			AllowUnsubscribed bool `json:"allowUnsubscribed"`
+		}{console, base, tokenURL, id, map[string]string{
 			"events": base + alexatest.AdminEvents, "messages": base + alexatest.AdminMessages,
 			"tokens": base + alexatest.AdminTokens, "reset": base + alexatest.AdminReset,
-		}, base + alexatest.HealthPath, maxRecords, opts.RateLimit, opts.Scopes})
+			"subscriptions": base + alexatest.AdminSubscriptions, "grants": base + alexatest.AdminGrants,
+			"skill": base + alexatest.AdminSkill, "skillDeliveries": base + alexatest.AdminSkillDeliveries,
+		}, base + alexatest.HealthPath, maxRecords, opts.RateLimit, opts.Scopes,
+			opts.SkillEndpoint, base + alexatest.AdminSkillCA, opts.AllowUnsubscribed})
 	} else {
 		fmt.Fprintf(a.env.Stdout, `alexa-oos emulator listening on %s
+  console:   %s   (open it in a browser)
   endpoint:  %s
   token URL: %s
   admin:     GET %s, %s, %s; POST %s
   health:    GET %s
   records:   the last %d events, messages and token requests are kept
 %s
-Point alexa-oos at it:
+Point alexa-oos (and skills under test) at it:
   export %s=%s
   export %s=%s
   export %s=%s
   %s
+  export %s=%s
 
 Stop it with Ctrl-C.
-`, base, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
+`, base, console, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
 			alexatest.HealthPath, maxRecords, extra,
-			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine)
+			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine, EnvEmulatorURL, base)
 	}
 
+	if open {
+		if err := a.openInBrowser(console); err != nil {
+			fmt.Fprintf(a.env.Stderr, "alexa-oos: --open: %v; open %s yourself\n", err, console)
+		}
+	}
 	srv := emu.HTTPServer(logRequests(emu, a.env.Stderr))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -213,6 +288,9 @@ Stop it with Ctrl-C.
 		return fmt.Errorf("emulator: %w", err)
 	case <-ctx.Done():
 	}
+	// Requests to the skill end first: admin calls waiting for one
+	// return, and nothing is sent after the emulator stopped.
+	emu.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/alexa-oos/alexa/lwa"
 )
 
@@ -100,8 +100,9 @@ func problems(n int) string {
 	return fmt.Sprintf("%d problems", n)
 }
 
-// classify turns any error of a command into a *cliError.
-func (a *app) classify(err error) *cliError {
+// classify turns any error of a command into a *cliError; timeout is the
+// command's --timeout, which a deadline's hint names.
+func classify(err error, timeout time.Duration) *cliError {
 	var (
 		ce *cliError
 		ve *alexa.ValidationError
@@ -120,14 +121,14 @@ func (a *app) classify(err error) *cliError {
 		}
 		return e
 	case errors.As(err, &ae):
-		return apiError(ae)
+		return apiError(err, ae)
 	case errors.As(err, &le):
-		return tokenError(le)
+		return tokenError(err, le)
 	case errors.As(err, &ie):
 		return &cliError{code: ExitUsage, kind: kindUsage, msg: ie.Error(), err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &cliError{code: ExitFailure, kind: kindTimeout, msg: err.Error(),
-			hint: fmt.Sprintf("the whole command, retries included, is bounded by --timeout (%s); give a longer one, or --timeout 0 for no deadline", a.timeout), err: err}
+			hint: fmt.Sprintf("the whole command, retries included, is bounded by --timeout (%s); give a longer one, or --timeout 0 for no deadline", timeout), err: err}
 	case errors.Is(err, context.Canceled):
 		return &cliError{code: ExitFailure, kind: kindInterrupted, msg: "interrupted: " + err.Error(), err: err}
 	case errors.As(err, &te):
@@ -136,17 +137,19 @@ func (a *app) classify(err error) *cliError {
 	return &cliError{code: ExitFailure, kind: kindFailed, msg: err.Error(), err: err}
 }
 
-// apiError describes an Alexa API error response.
-func apiError(e *alexa.Error) *cliError {
-	c := &cliError{code: ExitFailure, kind: kindAPI, status: e.StatusCode, retryAfter: e.RetryAfter, hint: e.Hint(), err: e}
-	var b strings.Builder
+// apiError describes an Alexa API error response: the error's own line,
+// and the hint of the first error in err's chain that has one (an API
+// package's, such as DataStore's, before the general one).
+func apiError(err error, e *alexa.Error) *cliError {
+	c := &cliError{code: ExitFailure, kind: kindAPI, status: e.StatusCode, retryAfter: e.RetryAfter, hint: hintOf(err), err: e}
+	prefix := ""
 	switch {
 	case errors.Is(e, alexa.ErrDuplicate):
 		c.kind = kindDuplicate
-		b.WriteString("duplicate referenceId: ")
+		prefix = "duplicate referenceId: "
 	case errors.Is(e, alexa.ErrThrottled):
 		c.kind = kindThrottled
-		b.WriteString("throttled: ")
+		prefix = "throttled: "
 		if e.RetryAfter > 0 {
 			c.hint = fmt.Sprintf("Alexa asked to wait %s (Retry-After) before sending again", e.RetryAfter)
 		} else {
@@ -159,39 +162,33 @@ func apiError(e *alexa.Error) *cliError {
 	case errors.Is(e, alexa.ErrNotificationLimit):
 		c.kind = kindNotificationLimit
 	}
-	if e.Op != "" {
-		b.WriteString(e.Op + ": ")
-	}
-	fmt.Fprintf(&b, "HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	switch {
-	case e.Message != "" && e.Code != "":
-		fmt.Fprintf(&b, ": %s (code %s)", e.Message, e.Code)
-	case e.Message != "":
-		fmt.Fprintf(&b, ": %s", e.Message)
-	case len(e.Body) > 0:
-		fmt.Fprintf(&b, ": %s", oneLine(string(e.Body), 200))
-	}
-	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, "; Retry-After %s", e.RetryAfter)
-	}
+	c.msg = prefix + e.Error()
 	if e.Attempts > 1 {
-		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+		c.msg += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
-	c.msg = b.String()
 	return c
 }
 
 // tokenError describes a refused token request.
-func tokenError(e *lwa.Error) *cliError {
-	c := &cliError{code: ExitFailure, kind: kindToken, status: e.StatusCode, retryAfter: e.RetryAfter, hint: e.Hint(), err: e}
+func tokenError(err error, e *lwa.Error) *cliError {
+	c := &cliError{code: ExitFailure, kind: kindToken, status: e.StatusCode, retryAfter: e.RetryAfter, hint: hintOf(err), msg: e.Error(), err: e}
 	switch {
 	case errors.Is(e, alexa.ErrUnauthorized):
 		c.kind = kindUnauthorized
 	case errors.Is(e, alexa.ErrThrottled):
 		c.kind = kindThrottled
 	}
-	c.msg = e.Detail()
 	return c
+}
+
+// hintOf returns the hint of the first error in err's chain that gives
+// one with a Hint method, or "".
+func hintOf(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }
 
 func networkHint(err error) string {
@@ -211,56 +208,44 @@ func networkHint(err error) string {
 	return "check the endpoint and token URL and the network; HTTPS_PROXY and NO_PROXY are honoured"
 }
 
-// oneLine collapses s to one line of at most max bytes.
-func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
-}
-
 // jsonError is the -o json form of a failure.
 type jsonError struct {
 	Error             string            `json:"error"`
 	Kind              string            `json:"kind"`
 	Status            int               `json:"status,omitempty"`
-	RetryAfterSeconds int               `json:"retryAfterSeconds,omitempty"`
+	RetryAfterSeconds int64             `json:"retryAfterSeconds,omitempty"`
 	Hint              string            `json:"hint,omitempty"`
 	Violations        []alexa.Violation `json:"violations,omitempty"`
 }
 
-// report prints a failure: one line on stderr (one per violation), and
-// with -o json the JSON error object on stdout.
-func (a *app) report(e *cliError) {
+// report prints a failure on stderr: one line (one per violation), then
+// the hint, if any, on a line of its own; and with -o json the JSON error
+// object on stdout.
+func (s *IOStreams) report(e *cliError) {
 	if e.quiet {
-		fmt.Fprintf(a.env.Stderr, "alexa-oos: %s\n", e.msg)
+		fmt.Fprintf(s.ErrOut, "alexa-oos: %s\n", e.msg)
 		return
 	}
-	if a.json() {
-		a.printJSON(jsonError{Error: e.msg, Kind: e.kind, Status: e.status,
-			RetryAfterSeconds: int((e.retryAfter + time.Second - 1) / time.Second), Hint: e.hint, Violations: e.violations})
+	if s.JSON() {
+		s.printJSON(jsonError{Error: e.msg, Kind: e.kind, Status: e.status,
+			RetryAfterSeconds: text.CeilSeconds(e.retryAfter), Hint: e.hint, Violations: e.violations})
 	}
 	if len(e.violations) > 0 {
 		for _, v := range e.violations {
-			fmt.Fprintf(a.env.Stderr, "alexa-oos: %s: %s\n", e.subject, v)
+			fmt.Fprintf(s.ErrOut, "alexa-oos: %s: %s\n", e.subject, v)
 		}
-		if e.hint != "" {
-			fmt.Fprintf(a.env.Stderr, "alexa-oos: hint: %s\n", e.hint)
-		}
-		return
+	} else {
+		fmt.Fprintf(s.ErrOut, "alexa-oos: %s\n", e.msg)
 	}
-	line := e.msg
 	if e.hint != "" {
-		line += "; hint: " + e.hint
+		fmt.Fprintf(s.ErrOut, "alexa-oos: hint: %s\n", e.hint)
 	}
-	fmt.Fprintf(a.env.Stderr, "alexa-oos: %s\n", line)
 }
 
 // printJSON writes v as one line of JSON on stdout.
-func (a *app) printJSON(v any) {
-	if err := a.writeJSON(v, ""); err != nil {
-		fmt.Fprintf(a.env.Stderr, "alexa-oos: encoding the result: %v\n", err)
+func (s *IOStreams) printJSON(v any) {
+	if err := s.writeJSON(v, ""); err != nil {
+		fmt.Fprintf(s.ErrOut, "alexa-oos: encoding the result: %v\n", err)
 	}
 }
 
@@ -268,7 +253,7 @@ func (a *app) printJSON(v any) {
 // when not "". Like every JSON the command writes, it keeps <, > and &
 // as they are: the output is read by programs and people, not embedded
 // in HTML.
-func (a *app) writeJSON(v any, indent string) error {
+func (s *IOStreams) writeJSON(v any, indent string) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -276,11 +261,11 @@ func (a *app) writeJSON(v any, indent string) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := a.env.Stdout.Write(buf.Bytes())
+	_, err := s.Out.Write(buf.Bytes())
 	return err
 }
 
-// warn prints a warning on stderr. Warnings never change the exit status.
-func (a *app) warn(format string, args ...any) {
-	fmt.Fprintf(a.env.Stderr, "alexa-oos: warning: "+format+"\n", args...)
+// warnf prints a warning on stderr. Warnings never change the exit status.
+func (s *IOStreams) warnf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "alexa-oos: warning: "+format+"\n", args...)
 }

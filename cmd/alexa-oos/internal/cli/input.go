@@ -15,17 +15,17 @@ import (
 // indented. A larger input is refused without being read into memory.
 const MaxInputBytes = 4 * proactive.MaxRequestBytes
 
-// readJSON reads the JSON document of a file argument, "-" being stdin,
+// readJSON reads the JSON document of a file argument, "-" being s.In,
 // as every command that reads one does (see package jsonin): at most
 // MaxInputBytes, a UTF-8 byte order mark dropped, invalid UTF-8 and empty
 // input refused. It returns the name to show in messages; flag, such as
 // "--data-file: ", prefixes errors.
-func (a *app) readJSON(flag, file string) (name string, data []byte, err error) {
+func (s *IOStreams) readJSON(flag, file string) (name string, data []byte, err error) {
 	name = file
 	var raw []byte
 	if file == "-" {
 		name = "stdin"
-		raw, err = jsonin.Read(a.env.Stdin, MaxInputBytes)
+		raw, err = jsonin.Read(s.In, MaxInputBytes)
 	} else {
 		raw, err = readFile(file)
 	}

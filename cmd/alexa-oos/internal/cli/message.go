@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,17 +9,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/skillmsg"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/spf13/cobra"
 )
 
-func (a *app) messageCommand() *cobra.Command {
+// NewCmdMessage returns the message command group.
+func NewCmdMessage(f *Factory) *cobra.Command {
+	return messageGroup(NewCmdMessageSend(f, nil))
+}
+
+// messageGroup returns the message group holding cmds.
+func messageGroup(cmds ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "message",
 		Short: "Send skill messages (the Skill Messaging API)",
 	}
-	cmd.AddCommand(a.messageSendCommand())
+	cmd.AddCommand(cmds...)
 	return group(cmd)
 }
 
@@ -60,8 +69,27 @@ type emulatorMessage struct {
 // noDataHint is the hint of an empty --data or --data-file.
 const noDataHint = `a message without data is {}: give --data '{}' or leave out --data and --data-file`
 
-func (a *app) messageSendCommand() *cobra.Command {
-	var user, data, dataFile, expires string
+// MessageSendOptions are the inputs of message send.
+type MessageSendOptions struct {
+	IO     *IOStreams
+	Target func(needRefresh bool) (*target, error)
+
+	// User is the customer's userId (--user).
+	User string
+	// Data is the data object of --data, cleaned; nil when not given.
+	Data json.RawMessage
+	// DataFile holds the data object (--data-file; "-" for IO.In).
+	DataFile string
+	// ExpiresAfterSeconds is --expires-after; 0 means the default.
+	ExpiresAfterSeconds int
+	Timeout             time.Duration
+}
+
+// NewCmdMessageSend returns message send; runF, when not nil, runs
+// instead of runMessageSend.
+func NewCmdMessageSend(f *Factory, runF func(*MessageSendOptions) error) *cobra.Command {
+	opts := &MessageSendOptions{IO: f.IO, Target: f.Target}
+	var data, expires string
 	cmd := &cobra.Command{
 		Use:   "send --user USER_ID [--data JSON | --data-file FILE] [--expires-after DURATION|SECONDS]",
 		Short: "Send a skill message to one customer",
@@ -81,8 +109,7 @@ bytes as compact JSON, in UTF-8 (a leading byte order mark is dropped).
 		Example: `  alexa-oos message send --user amzn1.ask.account.XXXX --data-file examples/messages/skill-message.json
   alexa-oos message send --user amzn1.ask.account.XXXX --data '{"reminder_id":"42"}' --expires-after 2h`,
 		Args: exactArgs(0, "no arguments (the user is --user)"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			m := &messaging.Message{}
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("expires-after") {
 				n, err := parseExpiresAfter(expires)
 				if err != nil {
@@ -92,14 +119,9 @@ bytes as compact JSON, in UTF-8 (a leading byte order mark is dropped).
 					// Zero would mean the default to the library.
 					return usagef("--expires-after: must be %d to %d seconds (got 0)", messaging.MinExpiresAfterSeconds, messaging.MaxExpiresAfterSeconds)
 				}
-				m.ExpiresAfterSeconds = n
+				opts.ExpiresAfterSeconds = n
 			}
-			t, err := a.resolve(false)
-			if err != nil {
-				return err
-			}
-			switch {
-			case cmd.Flags().Changed("data"):
+			if cmd.Flags().Changed("data") {
 				b, err := jsonin.Clean([]byte(data))
 				if err != nil {
 					e := usagef("--data: %v", err)
@@ -108,56 +130,107 @@ bytes as compact JSON, in UTF-8 (a leading byte order mark is dropped).
 					}
 					return e
 				}
-				m.Data = json.RawMessage(b)
-			case dataFile != "":
-				_, b, err := a.readJSON("--data-file: ", dataFile)
-				if err != nil {
-					var ce *cliError
-					if errors.Is(err, jsonin.ErrEmpty) && errors.As(err, &ce) {
-						ce.hint = noDataHint
-					}
-					return err
-				}
-				m.Data = json.RawMessage(b)
+				opts.Data = json.RawMessage(b)
 			}
-			enc, err := messaging.Encode(user, m)
-			if err != nil {
-				return about("message", err)
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
 			}
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			a.connect(t, "sending to the built-in emulator at %s")
-			defer t.close()
-			res, err := messaging.NewClient(t.cfg).Send(ctx, user, m)
-			if err != nil {
-				return err
-			}
-			out := messageResult{Result: "accepted", Status: res.StatusCode, Attempts: res.Attempts, User: user, ExpiresAfterSeconds: enc.ExpiresAfterSeconds}
-			if t.srv != nil {
-				if ms := t.srv.Messages(); len(ms) > 0 {
-					rec := ms[len(ms)-1]
-					out.Emulator = &emulatorMessage{URL: t.srv.URL, User: rec.UserID, Data: rec.Data, ExpiresAfterSeconds: rec.ExpiresAfterSeconds}
-				}
-			}
-			if a.json() {
-				a.printJSON(out)
-				return nil
-			}
-			w := a.env.Stdout
-			fmt.Fprintf(w, "accepted: HTTP %d, %s (acceptance is not delivery: Alexa retries for %ds)\n", out.Status, attempts(out.Attempts), out.ExpiresAfterSeconds)
-			fmt.Fprintf(w, "  user: %s\n", out.User)
-			if e := out.Emulator; e != nil {
-				fmt.Fprintf(w, "emulator recorded: user %s, data %s, expiresAfterSeconds %d\n", e.User, e.Data, e.ExpiresAfterSeconds)
-			}
-			return nil
-		}),
+			return runMessageSend(cmd.Context(), opts)
+		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&user, "user", "", "the customer's userId (required)")
-	f.StringVar(&data, "data", "", "the data object, as JSON")
-	f.StringVar(&dataFile, "data-file", "", "file holding the data object as JSON (- for stdin)")
-	f.StringVar(&expires, "expires-after", "", "delivery window: seconds or a duration such as 2h (default 3600)")
+	fs := cmd.Flags()
+	fs.StringVar(&opts.User, "user", "", "the customer's userId (required)")
+	fs.StringVar(&data, "data", "", "the data object, as JSON")
+	fs.StringVar(&opts.DataFile, "data-file", "", "file holding the data object as JSON (- for stdin)")
+	fs.StringVar(&expires, "expires-after", "", "delivery window: seconds or a duration such as 2h (default 3600)")
 	cmd.MarkFlagRequired("user")
 	cmd.MarkFlagsMutuallyExclusive("data", "data-file")
 	return cmd
+}
+
+// runMessageSend resolves the message, sends it and prints the outcome.
+func runMessageSend(ctx context.Context, opts *MessageSendOptions) error {
+	p, err := prepareMessage(opts)
+	if err != nil {
+		return err
+	}
+	out, err := sendMessage(ctx, opts, p)
+	if err != nil {
+		return err
+	}
+	printMessageResult(opts.IO, out)
+	return nil
+}
+
+// preparedMessage is a message ready to send: built and valid.
+type preparedMessage struct {
+	target *target
+	msg    *messaging.Message
+	// expiresAfter is the message's delivery window, the default filled.
+	expiresAfter int
+}
+
+// prepareMessage resolves the target and builds the message, checked.
+// Nothing is sent.
+func prepareMessage(opts *MessageSendOptions) (*preparedMessage, error) {
+	t, err := opts.Target(false)
+	if err != nil {
+		return nil, err
+	}
+	m := &messaging.Message{ExpiresAfterSeconds: opts.ExpiresAfterSeconds}
+	switch {
+	case opts.Data != nil:
+		m.Data = opts.Data
+	case opts.DataFile != "":
+		_, b, err := opts.IO.readJSON("--data-file: ", opts.DataFile)
+		if err != nil {
+			var ce *cliError
+			if errors.Is(err, jsonin.ErrEmpty) && errors.As(err, &ce) {
+				ce.hint = noDataHint
+			}
+			return nil, err
+		}
+		m.Data = json.RawMessage(b)
+	}
+	enc, err := skillmsg.Encode(opts.User, m.Data, m.ExpiresAfterSeconds, nil)
+	if err != nil {
+		return nil, about("message", err)
+	}
+	return &preparedMessage{target: t, msg: m, expiresAfter: enc.ExpiresAfterSeconds}, nil
+}
+
+// sendMessage sends a prepared message and returns what to print.
+func sendMessage(ctx context.Context, opts *MessageSendOptions, p *preparedMessage) (*messageResult, error) {
+	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	defer cancel()
+	t := p.target
+	t.connect("sending to the built-in emulator at %s", alexatest.Options{})
+	defer t.close()
+	res, err := messaging.NewClient(t.cfg).Send(ctx, opts.User, p.msg)
+	if err != nil {
+		return nil, err
+	}
+	out := &messageResult{Result: "accepted", Status: res.StatusCode, Attempts: res.Attempts, User: opts.User, ExpiresAfterSeconds: p.expiresAfter}
+	if t.srv != nil {
+		if ms := t.srv.Messages(); len(ms) > 0 {
+			rec := ms[len(ms)-1]
+			out.Emulator = &emulatorMessage{URL: t.srv.URL, User: rec.UserID, Data: rec.Data, ExpiresAfterSeconds: rec.ExpiresAfterSeconds}
+		}
+	}
+	return out, nil
+}
+
+// printMessageResult prints the outcome of message send.
+func printMessageResult(s *IOStreams, out *messageResult) {
+	if s.JSON() {
+		s.printJSON(out)
+		return
+	}
+	w := s.Out
+	fmt.Fprintf(w, "accepted: HTTP %d, %s (acceptance is not delivery: Alexa retries for %ds)\n", out.Status, attempts(out.Attempts), out.ExpiresAfterSeconds)
+	fmt.Fprintf(w, "  user: %s\n", out.User)
+	if e := out.Emulator; e != nil {
+		fmt.Fprintf(w, "emulator recorded: user %s, data %s, expiresAfterSeconds %d\n", e.User, e.Data, e.ExpiresAfterSeconds)
+	}
 }

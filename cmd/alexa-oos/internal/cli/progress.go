@@ -3,14 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/alexa-oos/alexa/bulk"
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // EnvProgressInterval sets the period of the plain progress line that a
@@ -45,15 +43,9 @@ type progress struct {
 	once    sync.Once
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// progressInterval reads EnvProgressInterval.
-func (a *app) progressInterval() (time.Duration, error) {
-	s := a.env.Getenv(EnvProgressInterval)
+// progressInterval reads EnvProgressInterval with getenv.
+func progressInterval(getenv func(string) string) (time.Duration, error) {
+	s := getenv(EnvProgressInterval)
 	if s == "" {
 		return DefaultProgressInterval, nil
 	}
@@ -64,11 +56,11 @@ func (a *app) progressInterval() (time.Duration, error) {
 	return d, nil
 }
 
-// startProgress starts showing progress on stderr; size is the input
+// startProgress starts showing progress on s.ErrOut; size is the input
 // file's, 0 when unknown (standard input). Call close when the job is done.
-func (a *app) startProgress(size int64, interval time.Duration) *progress {
-	p := &progress{w: a.env.Stderr, size: size, interval: interval, stop: make(chan struct{}), stopped: make(chan struct{})}
-	if isTerminal(a.env.Stderr) {
+func startProgress(s *IOStreams, size int64, interval time.Duration) *progress {
+	p := &progress{w: s.ErrOut, size: size, interval: interval, stop: make(chan struct{}), stopped: make(chan struct{})}
+	if s.IsStderrTerminal() {
 		max := size
 		if max <= 0 {
 			max = -1 // a spinner: count and rate, no ETA
@@ -76,7 +68,7 @@ func (a *app) startProgress(size int64, interval time.Duration) *progress {
 		// The bar runs over the bytes read; the items done, their rate
 		// and failures are in its description.
 		p.bar = progressbar.NewOptions64(max,
-			progressbar.OptionSetWriter(a.env.Stderr),
+			progressbar.OptionSetWriter(s.ErrOut),
 			progressbar.OptionSetDescription("sending"),
 			progressbar.OptionSetPredictTime(size > 0),
 			progressbar.OptionSetElapsedTime(true),

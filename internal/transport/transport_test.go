@@ -1,4 +1,4 @@
-package alexa_test
+package transport_test
 
 import (
 	"bufio"
@@ -20,12 +20,17 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/google/go-cmp/cmp"
 )
 
-// setup starts a test server with a fresh mux (a fresh URL, so the
-// process-wide LWA token cache never leaks between tests) and returns the
-// mux and a Config pointing at it: API and token endpoint on the server,
+const (
+	visibleID    = "amzn1.application-oa2-client.visible-id-7f3a"
+	hiddenSecret = "sEcReT-Zq81x-DoNoTlEaK"
+)
+
+// setup starts a test server and returns its mux and a Config pointing at
+// it: API and token endpoint on the server,
 // the default HTTP client, and a retry policy with millisecond backoff.
 // Tokens is a stubTokens.
 func setup(t *testing.T) (*http.ServeMux, alexa.Config, *stubTokens) {
@@ -147,16 +152,17 @@ func serve(mux *http.ServeMux, responses ...func(w http.ResponseWriter)) *script
 	return s
 }
 
-func request() *alexa.Request {
-	return &alexa.Request{Op: "test.Send", Method: http.MethodPost, Path: testPath, Scope: "alexa:skill_messaging", Body: []byte(`{"data":{"k":"v"}}`)}
+func request() *transport.Request {
+	return &transport.Request{Op: "test.Send", Method: http.MethodPost, Path: testPath, Scope: "alexa:skill_messaging", Body: []byte(`{"data":{"k":"v"}}`)}
 }
 
 func TestCallerSuccess(t *testing.T) {
+	t.Parallel()
 	mux, cfg, tokens := setup(t)
 	cfg.UserAgentSuffix = "my-skill/1.2"
 	s := serve(mux, status(http.StatusAccepted, `{"ok":true}`, "X-Amzn-RequestId", "req-1"))
 
-	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	resp, err := transport.New(cfg).Do(context.Background(), request())
 	if err != nil {
 		t.Fatalf("Do: %v", err)
 	}
@@ -182,11 +188,12 @@ func TestCallerSuccess(t *testing.T) {
 }
 
 func TestCallerWithoutBody(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	s := serve(mux, status(http.StatusOK, ""))
 	r := request()
 	r.Method, r.Body = http.MethodDelete, nil
-	if _, err := alexa.NewCaller(cfg).Do(context.Background(), r); err != nil {
+	if _, err := transport.New(cfg).Do(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.seen()[0]; got.ContentType != "" || got.Body != "" || got.Method != "DELETE" {
@@ -195,10 +202,11 @@ func TestCallerWithoutBody(t *testing.T) {
 }
 
 func TestCallerEndpointTrailingSlash(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	cfg.Endpoint += "/"
 	s := serve(mux, status(http.StatusAccepted, ""))
-	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err != nil {
+	if _, err := transport.New(cfg).Do(context.Background(), request()); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.seen()[0].Path; got != testPath {
@@ -207,20 +215,22 @@ func TestCallerEndpointTrailingSlash(t *testing.T) {
 }
 
 func TestCallerNeedsTokens(t *testing.T) {
+	t.Parallel()
 	defer func() {
 		if recover() == nil {
-			t.Error("NewCaller without Tokens did not panic")
+			t.Error("New without Tokens did not panic")
 		}
 	}()
-	alexa.NewCaller(alexa.Config{})
+	transport.New(alexa.Config{})
 }
 
 func TestCallerRetriesServerErrors(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	var retries atomic.Int32
 	cfg.Retry.OnRetry = func(int, error, time.Duration) { retries.Add(1) }
 	s := serve(mux, status(500, ""), status(500, ""), status(202, ""))
-	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	resp, err := transport.New(cfg).Do(context.Background(), request())
 	if err != nil {
 		t.Fatalf("Do: %v", err)
 	}
@@ -239,9 +249,10 @@ func TestCallerRetriesServerErrors(t *testing.T) {
 }
 
 func TestCallerGivesUp(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	s := serve(mux, status(500, `{"code":"INTERNAL","message":"oops"}`))
-	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	_, err := transport.New(cfg).Do(context.Background(), request())
 	var ae *alexa.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v (%T), want *alexa.Error", err, err)
@@ -255,11 +266,12 @@ func TestCallerGivesUp(t *testing.T) {
 }
 
 func TestCallerNoRetry(t *testing.T) {
+	t.Parallel()
 	for _, code := range []int{429, 500, 503} {
 		mux, cfg, _ := setup(t)
-		cfg.Retry = alexa.NoRetry
+		cfg.Retry = alexa.NoRetry()
 		s := serve(mux, status(code, ""))
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		var ae *alexa.Error
 		if !errors.As(err, &ae) || ae.StatusCode != code || ae.Attempts != 1 {
 			t.Errorf("HTTP %d with NoRetry: err = %v", code, err)
@@ -271,10 +283,11 @@ func TestCallerNoRetry(t *testing.T) {
 }
 
 func TestCallerPermanentErrorsNotRetried(t *testing.T) {
+	t.Parallel()
 	for _, code := range []int{400, 404, 409, 413, 432} {
 		mux, cfg, _ := setup(t)
 		s := serve(mux, status(code, `{"code":"X","message":"no"}`))
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		var ae *alexa.Error
 		if !errors.As(err, &ae) || ae.StatusCode != code || ae.Attempts != 1 {
 			t.Errorf("HTTP %d: err = %v", code, err)
@@ -286,11 +299,12 @@ func TestCallerPermanentErrorsNotRetried(t *testing.T) {
 }
 
 func TestCallerHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	var waits []time.Duration
 	cfg.Retry.OnRetry = func(_ int, _ error, wait time.Duration) { waits = append(waits, wait) }
 	s := serve(mux, status(429, "", "Retry-After", "1"), status(202, ""))
-	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	resp, err := transport.New(cfg).Do(context.Background(), request())
 	if err != nil {
 		t.Fatalf("Do: %v", err)
 	}
@@ -310,11 +324,12 @@ func TestCallerHonoursRetryAfter(t *testing.T) {
 }
 
 func TestCallerRetryAfterBeyondDeadline(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	s := serve(mux, status(429, `{"message":"slow down"}`, "Retry-After", "30"), status(202, ""))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	_, err := transport.New(cfg).Do(ctx, request())
 	if ctx.Err() != nil {
 		t.Fatal("Do waited until the deadline instead of returning at once")
 	}
@@ -331,12 +346,13 @@ func TestCallerRetryAfterBeyondDeadline(t *testing.T) {
 }
 
 func TestCallerRetryAfterBeyondMaxRetryAfter(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	cfg.Retry.MaxRetryAfter = 5 * time.Second
 	s := serve(mux, status(429, "", "Retry-After", "3600"), status(202, ""))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	_, err := transport.New(cfg).Do(ctx, request())
 	var ae *alexa.Error
 	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter != time.Hour {
 		t.Fatalf("err = %v, want the 429 *alexa.Error with RetryAfter 1h", err)
@@ -347,11 +363,12 @@ func TestCallerRetryAfterBeyondMaxRetryAfter(t *testing.T) {
 }
 
 func TestCallerReauthenticatesOnce(t *testing.T) {
+	t.Parallel()
 	for _, code := range []int{401, 403} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			mux, cfg, tokens := setup(t)
 			s := serve(mux, status(code, `{"message":"Invalid token"}`), status(202, ""))
-			resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+			resp, err := transport.New(cfg).Do(context.Background(), request())
 			if err != nil {
 				t.Fatalf("Do: %v", err)
 			}
@@ -371,12 +388,13 @@ func TestCallerReauthenticatesOnce(t *testing.T) {
 }
 
 func TestCallerRefusedTwice(t *testing.T) {
+	t.Parallel()
 	mux, cfg, tokens := setup(t)
 	s := serve(mux, status(403, `{"message":"Request is not authorized."}`))
 	// A deadline turns an endless re-authentication loop into a failure.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	_, err := transport.New(cfg).Do(ctx, request())
 	var ae *alexa.Error
 	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Attempts != 2 {
 		t.Fatalf("err = %v, want *alexa.Error 403 after 2 attempts", err)
@@ -390,16 +408,17 @@ func TestCallerRefusedTwice(t *testing.T) {
 	if _, inv := tokens.stats(); len(inv) != 1 {
 		t.Errorf("Invalidate called %d times, want 1", len(inv))
 	}
-	if !strings.Contains(err.Error(), "permission") {
-		t.Errorf("Error() = %q, want a hint about the permission", err)
+	if !errors.As(err, &ae) || !strings.Contains(ae.Hint(), "permission") {
+		t.Errorf("Hint() of %q: want a hint about the permission", err)
 	}
 }
 
 func TestCallerReauthDoesNotUseRetryBudget(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	cfg.Retry = fastRetry(2)
 	s := serve(mux, status(401, ""), status(503, ""), status(202, ""))
-	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	resp, err := transport.New(cfg).Do(context.Background(), request())
 	if err != nil {
 		t.Fatalf("Do: %v", err)
 	}
@@ -409,10 +428,11 @@ func TestCallerReauthDoesNotUseRetryBudget(t *testing.T) {
 }
 
 func TestCallerHTMLErrorBody(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	const page = `<html><body>Forbidden</body></html>`
 	serve(mux, status(403, page, "Content-Type", "text/html"))
-	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	_, err := transport.New(cfg).Do(context.Background(), request())
 	var ae *alexa.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v (%T), want *alexa.Error", err, err)
@@ -426,13 +446,14 @@ func TestCallerHTMLErrorBody(t *testing.T) {
 }
 
 func TestCallerDecodesErrorCodes(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ body, code string }{
 		{`{"code": 400, "message":"x"}`, "400"},
 		{`{"code":"INVALID","message":"x"}`, "INVALID"},
 	} {
 		mux, cfg, _ := setup(t)
 		serve(mux, status(400, tt.body, "Content-Type", "application/json"))
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		var ae *alexa.Error
 		if !errors.As(err, &ae) {
 			t.Fatalf("err = %v (%T), want *alexa.Error", err, err)
@@ -445,6 +466,7 @@ func TestCallerDecodesErrorCodes(t *testing.T) {
 }
 
 func TestCallerSentinels(t *testing.T) {
+	t.Parallel()
 	for code, sentinel := range map[int]error{
 		429: alexa.ErrThrottled,
 		409: alexa.ErrDuplicate,
@@ -454,9 +476,9 @@ func TestCallerSentinels(t *testing.T) {
 		404: alexa.ErrNotFound,
 	} {
 		mux, cfg, _ := setup(t)
-		cfg.Retry = alexa.NoRetry
+		cfg.Retry = alexa.NoRetry()
 		serve(mux, status(code, `{"code":"X","message":"m"}`))
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		if !errors.Is(err, sentinel) {
 			t.Errorf("HTTP %d: errors.Is(%v, %v) = false", code, err, sentinel)
 		}
@@ -464,12 +486,13 @@ func TestCallerSentinels(t *testing.T) {
 }
 
 func TestCallerTransportError(t *testing.T) {
+	t.Parallel()
 	t.Run("connection refused", func(t *testing.T) {
 		_, cfg, _ := setup(t)
 		dead := httptest.NewServer(http.NotFoundHandler())
 		dead.Close()
 		cfg.Endpoint = dead.URL
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		checkTransportError(t, err, dead.URL+testPath, 3)
 	})
 
@@ -483,7 +506,7 @@ func TestCallerTransportError(t *testing.T) {
 				conn.Close()
 			}
 		})
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		checkTransportError(t, err, cfg.Endpoint+testPath, 3)
 		if n.Load() < 3 {
 			t.Errorf("server got %d requests, want the transport failure retried (3)", n.Load())
@@ -493,8 +516,8 @@ func TestCallerTransportError(t *testing.T) {
 	t.Run("plain http to a remote host", func(t *testing.T) {
 		_, cfg, tokens := setup(t)
 		cfg.Endpoint = "http://example.invalid"
-		cfg.Retry = alexa.NoRetry
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		cfg.Retry = alexa.NoRetry()
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		checkTransportError(t, err, "http://example.invalid"+testPath, 1)
 		var ie *alexa.InsecureURLError
 		if !errors.As(err, &ie) {
@@ -529,6 +552,7 @@ func checkTransportError(t *testing.T, err error, url string, attempts int) {
 }
 
 func TestCallerCancelled(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	arrived, done := make(chan struct{}), make(chan struct{})
 	t.Cleanup(func() { close(done) })
@@ -545,7 +569,7 @@ func TestCallerCancelled(t *testing.T) {
 		<-arrived
 		cancel()
 	}()
-	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	_, err := transport.New(cfg).Do(ctx, request())
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want it to wrap context.Canceled", err)
 	}
@@ -556,10 +580,11 @@ func TestCallerCancelled(t *testing.T) {
 }
 
 func TestCallerTokenError(t *testing.T) {
+	t.Parallel()
 	mux, cfg, tokens := setup(t)
 	tokens.err = &alexa.ValidationError{Op: "lwa.Token", Violations: []alexa.Violation{{Field: "clientSecret", Rule: "is required"}}}
 	s := serve(mux, status(202, ""))
-	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	_, err := transport.New(cfg).Do(context.Background(), request())
 	var ve *alexa.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err = %v, want the token provider's error", err)
@@ -570,11 +595,12 @@ func TestCallerTokenError(t *testing.T) {
 }
 
 func TestCallerLogsNoSecrets(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	var buf bytes.Buffer
 	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	serve(mux, status(500, `{"message":"oops"}`), status(401, ""), status(202, ""))
-	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err != nil {
+	if _, err := transport.New(cfg).Do(context.Background(), request()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -583,7 +609,7 @@ func TestCallerLogsNoSecrets(t *testing.T) {
 	dead.Close()
 	cfg.Endpoint = dead.URL
 	cfg.Retry = fastRetry(2)
-	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err == nil {
+	if _, err := transport.New(cfg).Do(context.Background(), request()); err == nil {
 		t.Fatal("call to a closed server succeeded")
 	}
 
@@ -601,7 +627,8 @@ func TestCallerLogsNoSecrets(t *testing.T) {
 }
 
 func TestCallerConfigDefaults(t *testing.T) {
-	c := alexa.NewCaller(alexa.Config{Tokens: &stubTokens{}}).Config()
+	t.Parallel()
+	c := transport.New(alexa.Config{Tokens: &stubTokens{}}).Config()
 	if c.Endpoint != alexa.EndpointNA || c.TokenURL != alexa.DefaultTokenURL || c.HTTPClient == nil || c.Codec == nil ||
 		c.Retry == nil || c.Retry.MaxAttempts != 3 || c.Logger == nil || c.RefreshMargin != alexa.DefaultRefreshMargin {
 		t.Errorf("defaults not applied: %+v", c)
@@ -612,10 +639,11 @@ func TestCallerConfigDefaults(t *testing.T) {
 }
 
 func TestCallerDefaultHTTPClientAllowsLoopback(t *testing.T) {
+	t.Parallel()
 	mux, cfg, _ := setup(t)
 	cfg.HTTPClient = nil // the package's default client
 	serve(mux, status(202, ""))
-	if _, err := alexa.NewCaller(cfg).Do(context.Background(), request()); err != nil {
+	if _, err := transport.New(cfg).Do(context.Background(), request()); err != nil {
 		t.Fatalf("default client to %s: %v", cfg.Endpoint, err)
 	}
 }
@@ -641,7 +669,7 @@ func TestCallerOutcomeUnknownRetriedByDefault(t *testing.T) {
 	t.Parallel()
 	mux, cfg, _ := setup(t)
 	n := hangUpAfterReading(mux, 1)
-	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	resp, err := transport.New(cfg).Do(context.Background(), request())
 	if err != nil {
 		t.Fatalf("Do: %v", err)
 	}
@@ -656,7 +684,7 @@ func TestCallerAtMostOnce(t *testing.T) {
 	n := hangUpAfterReading(mux, 1)
 	r := request()
 	r.AtMostOnce = true
-	_, err := alexa.NewCaller(cfg).Do(context.Background(), r)
+	_, err := transport.New(cfg).Do(context.Background(), r)
 	if !errors.Is(err, alexa.ErrOutcomeUnknown) {
 		t.Fatalf("err = %v, want it to match ErrOutcomeUnknown", err)
 	}
@@ -677,7 +705,7 @@ func TestCallerAtMostOnceRetriesWhatWasNotSent(t *testing.T) {
 	cfg.Endpoint = dead.URL
 	r := request()
 	r.AtMostOnce = true
-	_, err := alexa.NewCaller(cfg).Do(context.Background(), r)
+	_, err := transport.New(cfg).Do(context.Background(), r)
 	checkTransportError(t, err, dead.URL+testPath, 3)
 	var te *alexa.TransportError
 	if errors.As(err, &te) && te.Sent {
@@ -693,7 +721,7 @@ func TestCallerHugeRetryAfterReturnsAtOnce(t *testing.T) {
 	for _, v := range []string{"1e7", "120", "Fri, 31 Dec 9999 23:59:59 GMT"} {
 		mux, cfg, _ := setup(t)
 		s := serve(mux, status(429, "", "Retry-After", v), status(202, ""))
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		var ae *alexa.Error
 		if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter < 2*time.Minute || ae.Attempts != 1 {
 			t.Errorf("Retry-After %s: err = %v, want the 429 with its RetryAfter after 1 attempt", v, err)
@@ -724,7 +752,7 @@ func TestCallerTruncated2xxIsDelivered(t *testing.T) {
 	t.Parallel()
 	mux, cfg, _ := setup(t)
 	n := hijack(mux, writeTruncated)
-	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	resp, err := transport.New(cfg).Do(context.Background(), request())
 	if err != nil {
 		t.Fatalf("Do: %v; want success: the status line said 200", err)
 	}
@@ -739,13 +767,13 @@ func TestCallerTruncated2xxIsDelivered(t *testing.T) {
 func TestCallerTruncatedErrorIsAnError(t *testing.T) {
 	t.Parallel()
 	mux, cfg, _ := setup(t)
-	cfg.Retry = alexa.NoRetry
+	cfg.Retry = alexa.NoRetry()
 	hijack(mux, func(buf *bufio.ReadWriter) {
 		buf.WriteString("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
 		buf.WriteString(`{"code":"INVALID`)
 		buf.Flush()
 	})
-	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	_, err := transport.New(cfg).Do(context.Background(), request())
 	var ae *alexa.Error
 	if !errors.As(err, &ae) || ae.StatusCode != 400 || string(ae.Body) != `{"code":"INVALID` {
 		t.Errorf("err = %v, want the 400 *alexa.Error with the partial body", err)
@@ -775,13 +803,13 @@ func TestCallerNeverFollowsRedirects(t *testing.T) {
 					w.Header().Set("Location", cfg.Endpoint+"/elsewhere")
 					w.WriteHeader(code)
 				})
-				resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+				resp, err := transport.New(cfg).Do(context.Background(), request())
 				var ae *alexa.Error
 				if !errors.As(err, &ae) || ae.StatusCode != code || !errors.Is(err, alexa.ErrRedirected) {
 					t.Fatalf("Do = %+v, %v; want the %d as an *alexa.Error matching ErrRedirected", resp, err, code)
 				}
-				if !strings.Contains(err.Error(), "never followed") || !strings.Contains(err.Error(), "/elsewhere") {
-					t.Errorf("Error() = %q, want a hint naming the policy and the Location", err)
+				if h := ae.Hint(); !strings.Contains(h, "never followed") || !strings.Contains(h, "/elsewhere") {
+					t.Errorf("Hint() = %q, want a hint naming the policy and the Location", h)
 				}
 				if n := len(s.seen()); n != 1 || target.Load() != 0 {
 					t.Errorf("server got %d requests and the target %d, want 1 and 0", n, target.Load())
@@ -806,7 +834,7 @@ func TestCallerRedirectFollowedByClientIsAnError(t *testing.T) {
 		w.Header().Set("Location", "/elsewhere")
 		w.WriteHeader(http.StatusFound)
 	})
-	resp, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	resp, err := transport.New(cfg).Do(context.Background(), request())
 	if err == nil {
 		t.Fatalf("Do = %+v, want an error: the answer came from a redirect", resp)
 	}
@@ -825,8 +853,8 @@ func TestCallerTransportErrorNamesURLOnce(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	cfg.Endpoint = dead.URL
-	cfg.Retry = alexa.NoRetry
-	_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+	cfg.Retry = alexa.NoRetry()
+	_, err := transport.New(cfg).Do(context.Background(), request())
 	if err == nil {
 		t.Fatal("no error from a closed server")
 	}
@@ -852,7 +880,7 @@ func TestCallerPermanentTransportErrorsNotRetried(t *testing.T) {
 		defer srv.Close()
 		cfg.Endpoint = srv.URL // the default client does not trust the test certificate
 		cfg.HTTPClient = nil
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		var te *alexa.TransportError
 		if !errors.As(err, &te) || te.Attempts != 1 || te.Retryable() {
 			t.Errorf("err = %v, want a non-retryable *alexa.TransportError after 1 attempt", err)
@@ -866,7 +894,7 @@ func TestCallerPermanentTransportErrorsNotRetried(t *testing.T) {
 		_, cfg, tokens := setup(t)
 		cfg.Endpoint = "http://example.invalid"
 		cfg.HTTPClient = nil
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), request())
+		_, err := transport.New(cfg).Do(context.Background(), request())
 		var te *alexa.TransportError
 		var ie *alexa.InsecureURLError
 		if !errors.As(err, &te) || !errors.As(err, &ie) || te.Attempts != 1 {
@@ -898,12 +926,12 @@ func TestCallerRedactsEchoedCredentials(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{400, 502} {
 		mux, cfg, _ := setup(t)
-		cfg.Retry = alexa.NoRetry
+		cfg.Retry = alexa.NoRetry()
 		cfg.Credentials.RefreshToken = "Atzr|refresh-SECRET-value"
 		mux.Handle(testPath, echo(status))
 		r := request()
 		r.Body = []byte(`{"note":"client_secret=` + cfg.Credentials.ClientSecret + `","access_token":"Atza|sneaky-SECRET"}`)
-		_, err := alexa.NewCaller(cfg).Do(context.Background(), r)
+		_, err := transport.New(cfg).Do(context.Background(), r)
 		var ae *alexa.Error
 		if !errors.As(err, &ae) {
 			t.Fatalf("err = %v, want *alexa.Error", err)
@@ -944,7 +972,7 @@ func TestCallerCancelledAfterSendingIsOutcomeUnknown(t *testing.T) {
 		<-arrived
 		cancel(errStop)
 	}()
-	_, err := alexa.NewCaller(cfg).Do(ctx, request())
+	_, err := transport.New(cfg).Do(ctx, request())
 	if !errors.Is(err, alexa.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) || !errors.Is(err, errStop) {
 		t.Errorf("err = %v, want it to match ErrOutcomeUnknown, context.Canceled and the cause", err)
 	}

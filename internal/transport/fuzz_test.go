@@ -1,16 +1,15 @@
-package alexa_test
+package transport_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/transport"
 )
 
 // FuzzDecodeError feeds arbitrary statuses, Retry-After values and bodies
@@ -50,7 +49,7 @@ func FuzzDecodeError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, retryAfter string, body []byte) {
 		h := http.Header{}
 		h.Set("Retry-After", retryAfter)
-		e := alexa.DecodeError("test.Op", status, h, body)
+		e := transport.DecodeError("test.Op", status, h, body)
 		if e.StatusCode != status || e.Op != "test.Op" {
 			t.Fatalf("StatusCode/Op = %d/%q", e.StatusCode, e.Op)
 		}
@@ -107,25 +106,4 @@ func jsonField(body []byte, name string) (string, bool) {
 		return n.String(), true
 	}
 	return "", false
-}
-
-// FuzzParseRetryAfter checks that no Retry-After value gives a negative
-// wait and that plain seconds are read exactly.
-func FuzzParseRetryAfter(f *testing.F) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	for _, s := range []string{"", "0", "1", "120", "1.5", "-1", "NaN", "Inf", "1e400", "0x1p4", "junk",
-		now.Add(time.Minute).Format(http.TimeFormat), now.Add(-time.Minute).Format(http.TimeFormat), "Mon, 01 Jan 0001 00:00:00 GMT"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		d := alexa.ParseRetryAfter(v, now)
-		if d < 0 {
-			t.Fatalf("ParseRetryAfter(%q) = %v", v, d)
-		}
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 1 && n <= 86400 {
-			if d != time.Duration(n)*time.Second {
-				t.Fatalf("ParseRetryAfter(%q) = %v, want %ds", v, d, n)
-			}
-		}
-	})
 }

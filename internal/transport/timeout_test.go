@@ -1,4 +1,4 @@
-package alexa_test
+package transport_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/transport"
 )
 
 // The HTTP client's Timeout bounds a call made with a context that never
@@ -29,14 +30,14 @@ func TestCallerClientTimeout(t *testing.T) {
 	cfg := alexa.Config{
 		Endpoint:   srv.URL,
 		Tokens:     &stubTokens{},
-		Retry:      alexa.NoRetry,
+		Retry:      alexa.NoRetry(),
 		HTTPClient: alexa.NewHTTPClient(alexa.HTTPOptions{Timeout: 50 * time.Millisecond, ResponseHeaderTimeout: time.Hour}),
 	}
-	c := alexa.NewCaller(cfg)
+	c := transport.New(cfg)
 	cancelable, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for _, ctx := range []context.Context{context.Background(), cancelable} {
-		_, err := c.Do(ctx, &alexa.Request{Op: "test", Method: http.MethodPost, Path: "/hang", Scope: "s", Body: []byte("{}")})
+		_, err := c.Do(ctx, &transport.Request{Op: "test", Method: http.MethodPost, Path: "/hang", Scope: "s", Body: []byte("{}")})
 		var te *alexa.TransportError
 		if !errors.As(err, &te) || !te.Sent || !errors.Is(err, alexa.ErrOutcomeUnknown) {
 			t.Errorf("err = %v, want a *TransportError of unknown outcome", err)

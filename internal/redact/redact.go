@@ -1,4 +1,7 @@
-package alexa
+// Package redact keeps credentials out of every error and log line of
+// alexa-oos: the secrets of the call, and anything shaped like a
+// credential, are replaced by Mark.
+package redact
 
 import (
 	"encoding/json"
@@ -17,32 +20,35 @@ var credentialShapes = []struct {
 }{
 	// Eight characters at least, so that prose such as "Bearer token
 	// expired" survives; real tokens are hundreds long.
-	{regexp.MustCompile(`(?i)(\bbearer\s+)[^\s"',;<>]{8,}`), "${1}" + redacted},
-	{regexp.MustCompile(`(?i)(\b(?:client_secret|refresh_token|access_token|clientSecret|refreshToken|accessToken)=)[^&\s"'<>]+`), "${1}" + redacted},
-	{regexp.MustCompile(`(?i)("(?:client_secret|refresh_token|access_token|clientSecret|refreshToken|accessToken)"\s*:\s*")(?:[^"\\]|\\.)*"`), "${1}" + redacted + `"`},
-	{regexp.MustCompile(`\bAtz[ar](?:\||%7[Cc])[^\s"'&,;<>]+`), redacted},
+	{regexp.MustCompile(`(?i)(\bbearer\s+)[^\s"',;<>]{8,}`), "${1}" + Mark},
+	{regexp.MustCompile(`(?i)(\b(?:client_secret|refresh_token|access_token|clientSecret|refreshToken|accessToken)=)[^&\s"'<>]+`), "${1}" + Mark},
+	{regexp.MustCompile(`(?i)("(?:client_secret|refresh_token|access_token|clientSecret|refreshToken|accessToken)"\s*:\s*")(?:[^"\\]|\\.)*"`), "${1}" + Mark + `"`},
+	{regexp.MustCompile(`\bAtz[ar](?:\||%7[Cc])[^\s"'&,;<>]+`), Mark},
 }
+
+// Mark replaces every secret.
+const Mark = "[redacted]"
 
 // minSecret is the shortest secret replaced wherever it occurs: shorter
 // ones would turn ordinary text into noise, and no real credential is so
 // short (the shapes above still catch it in its usual places).
 const minSecret = 6
 
-// Redact returns s with secrets and anything shaped like a credential
-// replaced by "[redacted]": each of secrets (as given, form-encoded,
+// String returns s with secrets and anything shaped like a credential
+// replaced by Mark: each of secrets (as given, form-encoded,
 // path-escaped and JSON-escaped), "Bearer <x>", "client_secret=<x>",
 // "refresh_token=<x>", "access_token=<x>", the JSON values of members named
 // so, and LWA tokens ("Atza|…", "Atzr|…"). Every error of this module that
 // quotes a server's answer passes through it, so a proxy or server that
 // echoes the request cannot put the credentials into an error, a log or
 // JSON output. Empty secrets are ignored.
-func Redact(s string, secrets ...string) string {
+func String(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if len(secret) < minSecret {
 			continue
 		}
 		for _, form := range secretForms(secret) {
-			s = strings.ReplaceAll(s, form, redacted)
+			s = strings.ReplaceAll(s, form, Mark)
 		}
 	}
 	for _, c := range credentialShapes {
@@ -72,20 +78,20 @@ func secretForms(secret string) []string {
 	return forms
 }
 
-// RedactBytes is Redact for a body.
-func RedactBytes(b []byte, secrets ...string) []byte {
+// Bytes is String for a body.
+func Bytes(b []byte, secrets ...string) []byte {
 	if len(b) == 0 {
 		return b
 	}
-	s := Redact(string(b), secrets...)
+	s := String(string(b), secrets...)
 	if s == string(b) {
 		return b
 	}
 	return []byte(s)
 }
 
-// RedactHeader returns a copy of h with every value passed through Redact.
-func RedactHeader(h http.Header, secrets ...string) http.Header {
+// Header returns a copy of h with every value passed through String.
+func Header(h http.Header, secrets ...string) http.Header {
 	if h == nil {
 		return nil
 	}
@@ -93,20 +99,20 @@ func RedactHeader(h http.Header, secrets ...string) http.Header {
 	for k, vs := range h {
 		c[k] = make([]string, len(vs))
 		for i, v := range vs {
-			c[k][i] = Redact(v, secrets...)
+			c[k][i] = String(v, secrets...)
 		}
 	}
 	return c
 }
 
-// RedactError returns err with its text passed through Redact; errors.Is
+// Error returns err with its text passed through String; errors.Is
 // and errors.As still see err. Nil stays nil.
-func RedactError(err error, secrets ...string) error {
+func Error(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
 	text := err.Error()
-	if r := Redact(text, secrets...); r != text {
+	if r := String(text, secrets...); r != text {
 		return &redactedError{text: r, err: err}
 	}
 	return err

@@ -1,4 +1,4 @@
-package alexa_test
+package redact_test
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/redact"
 )
 
 func TestRedact(t *testing.T) {
@@ -29,27 +29,27 @@ func TestRedact(t *testing.T) {
 		{`json: "s3cr\u0026t=+x y%/9"`, `json: "[redacted]"`},
 	}
 	for _, tt := range tests {
-		if got := alexa.Redact(tt.in, secret, "", "ab"); got != tt.want {
+		if got := redact.String(tt.in, secret, "", "ab"); got != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	// Too short to replace everywhere: ordinary text stays readable.
-	if got := alexa.Redact("about a bag", "ab"); got != "about a bag" {
+	if got := redact.String("about a bag", "ab"); got != "about a bag" {
 		t.Errorf("a 2-byte secret mangled text: %q", got)
 	}
 }
 
 func TestRedactError(t *testing.T) {
 	t.Parallel()
-	err := alexa.RedactError(&wrapped{"read: client_secret=abc", io.ErrUnexpectedEOF})
+	err := redact.Error(&wrapped{"read: client_secret=abc", io.ErrUnexpectedEOF})
 	if err.Error() != "read: client_secret=[redacted]" || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("RedactError = %q, want redacted text and the cause kept", err)
 	}
 	plain := errors.New("plain")
-	if alexa.RedactError(plain, "secret-value") != plain || alexa.RedactError(nil) != nil {
+	if redact.Error(plain, "secret-value") != plain || redact.Error(nil) != nil {
 		t.Error("RedactError wrapped an error with nothing to redact")
 	}
-	h := alexa.RedactHeader(http.Header{"X-A": {"Bearer abcdefghijkl", "ok"}})
+	h := redact.Header(http.Header{"X-A": {"Bearer abcdefghijkl", "ok"}})
 	if strings.Join(h["X-A"], ",") != "Bearer [redacted],ok" {
 		t.Errorf("RedactHeader = %v", h)
 	}

@@ -1,15 +1,48 @@
-package alexa
+// Package validate collects the broken rules of a request into an
+// *alexa.ValidationError, and holds the userId rule that every API
+// package and the emulator apply alike.
+package validate
 
 import (
 	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/text"
 )
 
-// MaxUserIDBytes bounds a userId. Alexa's ids
-// (amzn1.ask.account.…) are a few hundred bytes; anything much longer is
-// not one.
+// Violations collects validation problems; its zero value is ready.
+type Violations []alexa.Violation
+
+// Add records that field breaks rule; value is shown quoted and shortened
+// (text.ShowValue), nil as nothing.
+func (vs *Violations) Add(field, rule string, value any) {
+	*vs = append(*vs, alexa.Violation{Field: field, Rule: rule, Value: text.ShowValue(value)})
+}
+
+// Has reports whether a violation of field was recorded.
+func (vs Violations) Has(field string) bool {
+	for _, v := range vs {
+		if v.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Err returns an *alexa.ValidationError for op, or nil when nothing was
+// recorded.
+func (vs Violations) Err(op string) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	return &alexa.ValidationError{Op: op, Violations: vs}
+}
+
+// MaxUserIDBytes bounds a userId. Alexa's ids (amzn1.ask.account.…) are a
+// few hundred bytes; anything much longer is not one.
 const MaxUserIDBytes = 512
 
 // CheckUserID reports what is wrong with a non-empty userId, or "" when it

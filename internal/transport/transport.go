@@ -1,28 +1,36 @@
-package alexa
+// Package transport is the one call path every API client of alexa-oos
+// shares. The clients encode their bodies with the Config's Codec and hand
+// over bytes; the call path attaches the bearer token of the call's scope,
+// sends with the configured HTTPClient, maps the status to a result or an
+// *alexa.Error, retries by the RetryPolicy, and on 401/403 invalidates the
+// token and retries once with a fresh one.
+package transport
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
-	neturl "net/url"
+	"runtime"
+	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/internal/ctxshare"
+	"github.com/alexa-oos/alexa/internal/httpx"
+	"github.com/alexa-oos/alexa/internal/redact"
 )
 
-// Caller is the one call path every API client shares: it attaches the
-// bearer token of the call's scope, sends with the HTTPClient, maps the
-// status to a result or an *Error, retries by the RetryPolicy, and on
-// 401/403 invalidates the token and retries once with a fresh one.
+// Caller makes the calls of one API client. It is safe for concurrent use.
 type Caller struct {
-	cfg  Config
-	http HTTPClient // cfg.HTTPClient, refusing redirects
+	cfg  alexa.Config
+	http httpx.Doer // cfg.HTTPClient, refusing redirects
 	// Header values shared by every request, built once: a transport may
 	// replace them but never writes into them.
 	ua, accept, contentType []string
@@ -50,22 +58,34 @@ func (c *Caller) authorization(token string) []string {
 	return a.value
 }
 
-// NewCaller returns a Caller for cfg, which must have Tokens set; unset
-// fields take their defaults.
-func NewCaller(cfg Config) *Caller {
+// New returns a Caller for cfg; unset fields take their defaults. The API
+// clients set cfg.Tokens first (an LWA provider when the user gave none):
+// a Caller without a token provider is a programming error, so New panics.
+func New(cfg alexa.Config) *Caller {
 	cfg = cfg.WithDefaults()
 	if cfg.Tokens == nil {
-		panic("alexa: NewCaller needs Config.Tokens")
+		panic("transport.New needs Config.Tokens")
 	}
-	c := &Caller{cfg: cfg, http: NoRedirects(cfg.HTTPClient), ua: []string{cfg.UserAgent()}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	c := &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
 	if hc, ok := cfg.HTTPClient.(*http.Client); ok && hc.Timeout > 0 {
 		c.deadlines = ctxshare.New(context.Background(), hc.Timeout)
 	}
 	return c
 }
 
+// UserAgent returns the User-Agent header value of every request, API
+// call or token request: "alexa-oos-go/<version> go/<runtime version>"
+// and cfg.UserAgentSuffix, if any.
+func UserAgent(cfg alexa.Config) string {
+	ua := "alexa-oos-go/" + alexa.Version + " go/" + runtime.Version()
+	if cfg.UserAgentSuffix != "" {
+		ua += " " + cfg.UserAgentSuffix
+	}
+	return ua
+}
+
 // Config returns the configuration the Caller uses, defaults applied.
-func (c *Caller) Config() Config { return c.cfg }
+func (c *Caller) Config() alexa.Config { return c.cfg }
 
 // Request is one API call.
 type Request struct {
@@ -81,7 +101,7 @@ type Request struct {
 	Body []byte
 	// AtMostOnce stops the call, instead of retrying it, after a transport
 	// failure that came once the request was written in full: the server
-	// may have acted on it. The error then matches ErrOutcomeUnknown. By
+	// may have acted on it. The error then matches alexa.ErrOutcomeUnknown. By
 	// default such failures are retried (at-least-once delivery).
 	AtMostOnce bool
 }
@@ -90,7 +110,7 @@ type Request struct {
 type Response struct {
 	StatusCode int
 	Header     http.Header
-	// Body is the response body, at most MaxErrorBody bytes.
+	// Body is the response body, at most alexa.MaxErrorBody bytes.
 	Body []byte
 	// Attempts is how many HTTP attempts the call made.
 	Attempts int
@@ -104,8 +124,8 @@ type Response struct {
 	MaybeDuplicated bool
 }
 
-// Do performs r. A 2xx status is success; any other status is an *Error,
-// a failure without response a *TransportError, and a token failure is
+// Do performs r. A 2xx status is success; any other status is an
+// *alexa.Error, a failure without response an *alexa.TransportError, and a token failure is
 // returned as the token provider reported it.
 func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 	url := c.cfg.Endpoint + r.Path
@@ -125,7 +145,7 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 			return resp, nil
 		}
 		var retryAfter time.Duration
-		var ae *Error
+		var ae *alexa.Error
 		switch {
 		case errors.As(err, &ae):
 			ae.Attempts = attempts
@@ -139,7 +159,7 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 				continue
 			}
 		default:
-			var te *TransportError
+			var te *alexa.TransportError
 			if errors.As(err, &te) {
 				te.Attempts = attempts
 				if te.Sent {
@@ -214,7 +234,7 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 		// A configured client followed a redirect despite the policy:
 		// whatever it got is not the answer to this call.
 		resp.Body.Close()
-		te := c.transportError(r, url, true, fmt.Errorf("%w: the HTTP client followed one to %s %s", ErrRedirected, final.Method, final.URL.Redacted()), token)
+		te := c.transportError(r, url, true, fmt.Errorf("%w: the HTTP client followed one to %s %s", alexa.ErrRedirected, final.Method, final.URL.Redacted()), token)
 		c.log(ctx, r, url, resp.StatusCode, start, te)
 		return nil, te
 	}
@@ -247,32 +267,22 @@ func (c *Caller) secrets(token string) []string {
 	return []string{c.cfg.Credentials.ClientSecret, c.cfg.Credentials.RefreshToken, token}
 }
 
-// transportError builds the *TransportError of a failed attempt. Its text
+// transportError builds the *alexa.TransportError of a failed attempt. Its text
 // names the method and URL once (a *url.Error would repeat them) and is
 // redacted.
-func (c *Caller) transportError(r *Request, url string, sent bool, err error, token string) *TransportError {
-	return &TransportError{Op: r.Op, Method: r.Method, URL: url, Sent: sent, Err: RedactError(unwrapURLError(err), c.secrets(token)...)}
+func (c *Caller) transportError(r *Request, url string, sent bool, err error, token string) *alexa.TransportError {
+	return &alexa.TransportError{Op: r.Op, Method: r.Method, URL: url, Sent: sent, Err: redact.Error(httpx.UnwrapURLError(err), c.secrets(token)...)}
 }
 
 // redactError removes credentials a server echoed from e.
-func (c *Caller) redactError(e *Error, token string) {
+func (c *Caller) redactError(e *alexa.Error, token string) {
 	secrets := c.secrets(token)
-	if e.Body = RedactBytes(e.Body, secrets...); len(e.Body) > MaxErrorBody {
-		e.Body = e.Body[:MaxErrorBody]
+	if e.Body = redact.Bytes(e.Body, secrets...); len(e.Body) > alexa.MaxErrorBody {
+		e.Body = e.Body[:alexa.MaxErrorBody]
 	}
-	e.Message = Redact(e.Message, secrets...)
-	e.Code = Redact(e.Code, secrets...)
-	e.Header = RedactHeader(e.Header, secrets...)
-}
-
-// unwrapURLError returns the cause of a *url.Error, whose text repeats
-// the method and URL that a TransportError already names.
-func unwrapURLError(err error) error {
-	var ue *neturl.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err
-	}
-	return err
+	e.Message = redact.String(e.Message, secrets...)
+	e.Code = redact.String(e.Code, secrets...)
+	e.Header = redact.Header(e.Header, secrets...)
 }
 
 func (c *Caller) log(ctx context.Context, r *Request, url string, status int, start time.Time, err error) {
@@ -286,13 +296,75 @@ func (c *Caller) log(ctx context.Context, r *Request, url string, status int, st
 	c.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "alexa: http", attrs...)
 }
 
-// ReadBody reads at most MaxErrorBody bytes of body, discards a bounded
+// ReadBody reads at most alexa.MaxErrorBody bytes of body, discards a bounded
 // remainder so the connection can be reused, and closes it.
 func ReadBody(body io.ReadCloser) ([]byte, error) {
 	defer body.Close()
-	data, err := io.ReadAll(io.LimitReader(body, MaxErrorBody))
+	data, err := io.ReadAll(io.LimitReader(body, alexa.MaxErrorBody))
 	if err == nil {
 		_, _ = io.CopyN(io.Discard, body, 1<<20)
 	}
 	return data, err
+}
+
+// DecodeError builds the *alexa.Error for a response with a failure status and
+// its (already bounded) body. It never fails: a body that is not Alexa's
+// JSON error leaves Code and Message empty and is kept in Body.
+//
+// Error bodies are read with encoding/json whatever the Config's Codec:
+// they come from Alexa, but also from proxies and CDNs, and are read
+// leniently (a code as number or string, or DataStore's "type").
+func DecodeError(op string, status int, header http.Header, body []byte) *alexa.Error {
+	e := &alexa.Error{Op: op, StatusCode: status, Header: header, Body: body}
+	if len(body) > alexa.MaxErrorBody {
+		e.Body = body[:alexa.MaxErrorBody]
+	}
+	e.Code, e.Message = decodeCodeMessage(body)
+	if header != nil {
+		e.RetryAfter = httpx.ParseRetryAfter(header.Get("Retry-After"), time.Now())
+	}
+	return e
+}
+
+// decodeCodeMessage reads {"code": 123 | "X", "message": "..."} leniently,
+// or {"type": "X", "message": "..."} as DataStore answers: type stands in
+// for a missing code.
+func decodeCodeMessage(body []byte) (code, message string) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return "", ""
+	}
+	var v struct {
+		Code    json.RawMessage `json:"code"`
+		Type    json.RawMessage `json:"type"`
+		Message json.RawMessage `json:"message"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return "", ""
+	}
+	code = jsonScalar(v.Code)
+	if code == "" {
+		code = jsonScalar(v.Type)
+	}
+	return code, jsonScalar(v.Message)
+}
+
+// jsonScalar renders a JSON string, number or boolean as text.
+func jsonScalar(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return strconv.FormatBool(b)
+	}
+	return ""
 }
