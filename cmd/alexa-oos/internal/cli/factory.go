@@ -12,9 +12,11 @@ package cli
 //     nothing is configured), and the values of its flags and arguments;
 //   - NewCmdX(f *Factory, runF func(*XOptions) error) *cobra.Command,
 //     whose RunE copies the arguments and the global flags it needs
-//     (--timeout, --any-locale, -v) into the options and checks them, with
-//     no I/O, and then calls runF when given (tests capture the options
-//     that way, see flags_test.go) or runX;
+//     (--timeout, --any-locale, the queue's --database-url, -v) into the
+//     options and checks them, with no I/O and no environment lookup (what
+//     comes from files or the environment, such as credentials or
+//     DATABASE_URL, is read by the run), and then calls runF when given
+//     (tests capture the options that way, see flags_test.go) or runX;
 //   - runX(ctx, opts) error, which does the work in three steps:
 //     resolution (target, inputs, validation: nothing sent), the call,
 //     then the output (text, or JSON with -o json). It takes ctx first, as
