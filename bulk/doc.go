@@ -16,12 +16,15 @@
 // rules is reported Invalid with its number and the rest go on.
 //
 // With a Journal (OpenJournal), every item the API acknowledged is
-// recorded, by its content (ItemID), and fsynced before it counts as done.
+// recorded, by its content (ItemID), and never one it did not: records
+// are group-committed, fsynced together every 10 ms (see
+// Journal.SetSyncInterval), and all of them by the time a job returns.
 // A job killed at any moment and run again with the same journal sends
 // what was not acknowledged and skips the rest, even if the input was
 // edited, reordered or replaced in between: so the failures file can be
-// fed back with the same journal. Only items in flight at the kill (at
-// most Options.Concurrency) can be sent twice; for proactive events the
+// fed back with the same journal. Only the items in flight at a kill -9
+// (at most Options.Concurrency) and those acknowledged in the last sync
+// interval before it can be sent twice; for proactive events the
 // referenceId derived from the line's content makes Alexa refuse the
 // second copy with 409, counted already delivered (Duplicate). The
 // journal is locked while open: a second job on it is refused.

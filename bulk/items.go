@@ -44,6 +44,27 @@ type MessageLine struct {
 // *alexa.ValidationError listing every problem (the userId is returned
 // when it could be read, to report with the error).
 func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) {
+	userID, e, err := parseMessage(data)
+	if err != nil {
+		return userID, nil, err
+	}
+	return userID, &messaging.Message{Data: e.Data, ExpiresAfterSeconds: e.ExpiresAfterSeconds}, nil
+}
+
+// parseMessage is ParseMessage returning the message encoded: its data
+// compact, its expiry with the default applied. A line of the usual shape
+// is read in one pass (scanMessage); any other is decoded field by field,
+// to name every problem.
+func parseMessage(data []byte) (string, *skillmsg.Encoded, error) {
+	if user, e, ok := scanMessage(data); ok {
+		return user, e, nil
+	}
+	return parseMessageFields(data)
+}
+
+// parseMessageFields reads a line field by field, so that every problem
+// is named at once.
+func parseMessageFields(data []byte) (userID string, enc *skillmsg.Encoded, err error) {
 	var w struct {
 		UserID              json.RawMessage `json:"userId"`
 		Data                json.RawMessage `json:"data"`
@@ -58,7 +79,7 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 			vs.Add("userId", "must be a string", string(w.UserID))
 		}
 	}
-	m = &messaging.Message{}
+	m := &messaging.Message{}
 	if len(w.Data) > 0 {
 		m.Data = w.Data
 	}
@@ -75,7 +96,7 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 			m.ExpiresAfterSeconds = n
 		}
 	}
-	enc, err := skillmsg.Encode(userID, m.Data, m.ExpiresAfterSeconds, nil)
+	enc, err = skillmsg.Encode(userID, m.Data, m.ExpiresAfterSeconds, nil)
 	if err != nil {
 		var ve *alexa.ValidationError
 		if !errors.As(err, &ve) {
@@ -91,9 +112,7 @@ func ParseMessage(data []byte) (userID string, m *messaging.Message, err error) 
 	if err := vs.Err("messaging.Send"); err != nil {
 		return userID, nil, err
 	}
-	m.Data = enc.Data
-	m.ExpiresAfterSeconds = enc.ExpiresAfterSeconds
-	return userID, m, nil
+	return userID, enc, nil
 }
 
 // ParseEvent reads one line of a bulk proactive input, a Proactive Events

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/alexa-oos/alexa/proactive"
 )
@@ -75,10 +77,17 @@ const recordLen = 2*len(ItemID{}) + 1
 //
 // The file is text: a JSON header line, then one record per delivered
 // item, the ItemID in 32 hex digits. Records are only ever appended, and
-// group-committed: Record blocks until its record and whichever others
-// arrived meanwhile are written and fsynced together. A torn last line,
-// left by a kill in mid-write, is cut off on open; a damaged record
-// anywhere else makes OpenJournal fail with ErrJournalCorrupt.
+// group-committed: Record returns at once, and the records that arrived
+// within a sync interval (DefaultJournalSyncInterval, 10 ms) are written
+// and fsynced together, so that a journal costs a job little. An item is
+// recorded only once Alexa acknowledged it; a kill -9 (or a power loss)
+// loses at most the records of the last interval, and a rerun sends those
+// items again: they may reach their users twice, as items in flight at
+// the kill may. Sync, Close, and the end of every job make every record
+// durable. SetSyncInterval(0) makes each Record wait for its own record
+// to be durable instead. A torn last line, left by a kill in mid-write, is
+// cut off on open; a damaged record anywhere else makes OpenJournal fail
+// with ErrJournalCorrupt.
 //
 // The journal is locked while open (flock on Unix, LockFileEx on
 // Windows): a second job on the same file, in any process, is refused
@@ -95,24 +104,33 @@ type Journal struct {
 	f       *os.File
 	unlock  func()
 
-	mu       sync.Mutex
-	ids      []ItemID // records read at open (or at the last reload), sorted
-	used     []uint64 // bit i: ids[i] matched an input line in the current job
-	running  bool     // a job is using the journal
-	stale    bool     // records were written since ids was read
-	recorded int
+	mu      sync.Mutex
+	ids     []ItemID // records read at open (or at the last reload), sorted
+	used    []uint64 // bit i: ids[i] matched an input line in the current job
+	running bool     // a job is using the journal
 
-	reqs  chan journalReq
-	cmu   sync.RWMutex // guards close against sends on reqs
-	close bool
-	exit  chan struct{}
-	err   error // sticky write error, owned by the writer goroutine
+	// The group commit: Record appends to pending, the writer goroutine
+	// writes and fsyncs it.
+	wmu      sync.Mutex
+	pending  []byte // records not yet written, in hex lines
+	npending int
+	recorded int   // records taken by Record since open
+	stale    bool  // records were taken since ids was read
+	closed   bool  // Close was called
+	werr     error // sticky write error
+	interval atomic.Int64
+
+	spare   []byte          // the writer's other buffer
+	kick    chan struct{}   // records are pending
+	full    chan struct{}   // a batch is full: write it now
+	syncReq chan chan error // write and fsync now, then answer
+	quit    chan struct{}   // closed by Close
+	exit    chan struct{}   // closed by the writer when it ends
 }
 
-type journalReq struct {
-	id  ItemID
-	ack chan error
-}
+// DefaultJournalSyncInterval is how long a record may wait to be written
+// and fsynced with others: the most a kill -9 loses.
+const DefaultJournalSyncInterval = 10 * time.Millisecond
 
 // OpenJournal opens the journal at path for a job of kind (and, for
 // proactive events, stage; "" means development), creating it if needed,
@@ -146,13 +164,17 @@ func OpenJournal(path string, kind Kind, stage proactive.Stage) (*Journal, error
 		return nil, fmt.Errorf("bulk: journal %s: locking: %w", path, err)
 	}
 	j := &Journal{
-		path:   path,
-		header: JournalHeader{Journal: journalMagic, Version: journalVersion, Kind: kind, Stage: stage},
-		f:      f,
-		unlock: unlock,
-		reqs:   make(chan journalReq, 1024),
-		exit:   make(chan struct{}),
+		path:    path,
+		header:  JournalHeader{Journal: journalMagic, Version: journalVersion, Kind: kind, Stage: stage},
+		f:       f,
+		unlock:  unlock,
+		kick:    make(chan struct{}, 1),
+		full:    make(chan struct{}, 1),
+		syncReq: make(chan chan error),
+		quit:    make(chan struct{}),
+		exit:    make(chan struct{}),
 	}
+	j.interval.Store(int64(DefaultJournalSyncInterval))
 	if err := j.load(true); err != nil {
 		unlock()
 		f.Close()
@@ -221,7 +243,6 @@ func (j *Journal) load(repair bool) error {
 	slices.SortFunc(ids, func(a, b ItemID) int { return bytes.Compare(a[:], b[:]) })
 	j.ids = ids
 	j.used = make([]uint64, (len(ids)+63)/64)
-	j.stale = false
 	if !repair {
 		return nil
 	}
@@ -385,16 +406,23 @@ func syncDir(dir string) {
 func (j *Journal) begin() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.cmu.RLock()
-	closed := j.close
-	j.cmu.RUnlock()
+	j.wmu.Lock()
+	closed, stale := j.closed, j.stale
+	j.wmu.Unlock()
 	switch {
 	case closed:
 		return ErrJournalClosed
 	case j.running:
 		return &journalError{msg: fmt.Sprintf("bulk: journal %s is in use by another job of this process", j.path), kind: ErrJournalLocked}
 	}
-	if j.stale {
+	if stale {
+		// What an earlier job recorded is in the file once synced.
+		if err := j.Sync(); err != nil {
+			return err
+		}
+		j.wmu.Lock()
+		j.stale = false
+		j.wmu.Unlock()
 		if err := j.load(false); err != nil {
 			return err
 		}
@@ -440,11 +468,12 @@ func (j *Journal) Loaded() int {
 	return len(j.ids)
 }
 
-// Recorded returns how many records were written since the journal was
-// opened.
+// Recorded returns how many records were taken since the journal was
+// opened. They are durable once Sync or Close returned, or once a job
+// ended; else within the sync interval.
 func (j *Journal) Recorded() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
 	return j.recorded
 }
 
@@ -454,87 +483,167 @@ func (j *Journal) Header() JournalHeader { return j.header }
 // Path returns the journal's file name.
 func (j *Journal) Path() string { return j.path }
 
-var ackPool = sync.Pool{New: func() any { return make(chan error, 1) }}
-
-// Record durably records the item id as delivered: it returns once the
-// record is written and fsynced. Concurrent calls share fsyncs. After a
-// write error every Record fails.
-func (j *Journal) Record(id ItemID) error {
-	ack := ackPool.Get().(chan error)
-	j.cmu.RLock()
-	if j.close {
-		j.cmu.RUnlock()
-		ackPool.Put(ack)
-		return ErrJournalClosed
-	}
-	j.reqs <- journalReq{id: id, ack: ack}
-	j.cmu.RUnlock()
-	err := <-ack
-	ackPool.Put(ack)
-	return err
+// SetSyncInterval sets how long a record may wait to be written and
+// fsynced with others (DefaultJournalSyncInterval when the journal is
+// opened): the most a kill -9 can lose, to be sent again by a rerun. 0
+// makes every Record wait until its record is durable (concurrent calls
+// still share an fsync), so that a kill loses nothing recorded, at the
+// cost of an fsync in every item's time.
+func (j *Journal) SetSyncInterval(d time.Duration) {
+	j.interval.Store(int64(max(d, 0)))
 }
 
-// maxBatch bounds the records of one write.
+// maxBatch is how many records make the writer write at once, without
+// waiting for the rest of the interval.
 const maxBatch = 4096
 
-// writer is the group-commit loop: it takes whatever records are waiting,
-// appends them in one write, fsyncs once, and then acknowledges them all.
+// Record records the item id as delivered. It returns at once: the record
+// is written and fsynced with others within the sync interval (see
+// SetSyncInterval), or at the next Sync or Close. It returns the error of
+// an earlier write, if any (every later Record fails too), and
+// ErrJournalClosed after Close.
+func (j *Journal) Record(id ItemID) error {
+	j.wmu.Lock()
+	switch {
+	case j.closed:
+		j.wmu.Unlock()
+		return ErrJournalClosed
+	case j.werr != nil:
+		err := j.werr
+		j.wmu.Unlock()
+		return err
+	}
+	j.pending = hex.AppendEncode(j.pending, id[:])
+	j.pending = append(j.pending, '\n')
+	j.npending++
+	j.recorded++
+	j.stale = true
+	n := j.npending
+	j.wmu.Unlock()
+	if j.interval.Load() == 0 {
+		return j.Sync()
+	}
+	switch n {
+	case 1:
+		signal(j.kick)
+	case maxBatch:
+		signal(j.full)
+	}
+	return nil
+}
+
+// signal wakes whoever waits on c, without blocking.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Sync writes and fsyncs every record taken so far, and returns the
+// journal's write error, if any.
+func (j *Journal) Sync() error {
+	ack := make(chan error, 1)
+	select {
+	case j.syncReq <- ack:
+		return <-ack
+	case <-j.exit:
+		// Closed: Close wrote everything, or failed.
+		j.wmu.Lock()
+		defer j.wmu.Unlock()
+		if j.werr != nil {
+			return j.werr
+		}
+		return ErrJournalClosed
+	}
+}
+
+// writer is the group-commit loop: idle until a record arrives, then it
+// gathers records for the sync interval (less when a batch fills or a
+// Sync asks), appends them in one write and fsyncs once.
 func (j *Journal) writer() {
 	defer close(j.exit)
-	batch := make([]journalReq, 0, 64)
-	buf := make([]byte, 0, 64*recordLen)
-	for r := range j.reqs {
-		batch = append(batch[:0], r)
-	more:
-		for len(batch) < maxBatch {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		var ack chan error
+		select {
+		case <-j.kick:
+		case ack = <-j.syncReq:
+		case <-j.quit:
+			j.flush()
+			return
+		}
+		if ack == nil && j.idle() {
+			// A kick left over from records a Sync or a full batch
+			// already wrote.
+			continue
+		}
+		if d := time.Duration(j.interval.Load()); ack == nil && d > 0 {
+			timer.Reset(d)
 			select {
-			case r, ok := <-j.reqs:
-				if !ok {
-					break more
-				}
-				batch = append(batch, r)
-			default:
-				break more
+			case <-timer.C:
+			case <-j.full:
+			case ack = <-j.syncReq:
+			case <-j.quit:
 			}
+			timer.Stop()
 		}
-		if j.err == nil {
-			buf = buf[:0]
-			for _, r := range batch {
-				buf = hex.AppendEncode(buf, r.id[:])
-				buf = append(buf, '\n')
-			}
-			if _, err := j.f.Write(buf); err != nil {
-				j.err = fmt.Errorf("bulk: journal %s: %w", j.path, err)
-			} else if err := j.f.Sync(); err != nil {
-				j.err = fmt.Errorf("bulk: journal %s: %w", j.path, err)
-			} else {
-				j.mu.Lock()
-				j.recorded += len(batch)
-				j.stale = true
-				j.mu.Unlock()
-			}
-		}
-		for _, r := range batch {
-			r.ack <- j.err
+		err := j.flush()
+		if ack != nil {
+			ack <- err
 		}
 	}
 }
 
-// Close waits for pending records, unlocks and closes the file.
-func (j *Journal) Close() error {
-	j.cmu.Lock()
-	if j.close {
-		j.cmu.Unlock()
+// idle reports whether no record is pending.
+func (j *Journal) idle() bool {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	return j.npending == 0
+}
+
+// flush writes and fsyncs the pending records, and returns the
+// journal's write error. Only the writer calls it.
+func (j *Journal) flush() error {
+	j.wmu.Lock()
+	buf, n, err := j.pending, j.npending, j.werr
+	j.pending, j.npending = j.spare[:0], 0
+	j.wmu.Unlock()
+	j.spare = buf
+	if err != nil || n == 0 {
+		return err
+	}
+	if _, err = j.f.Write(buf); err == nil {
+		err = j.f.Sync()
+	}
+	if err == nil {
 		return nil
 	}
-	j.close = true
-	close(j.reqs)
-	j.cmu.Unlock()
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if j.werr == nil {
+		j.werr = fmt.Errorf("bulk: journal %s: %w", j.path, err)
+	}
+	return j.werr
+}
+
+// Close writes and fsyncs the pending records, unlocks and closes the
+// file. It returns the journal's write error, if any.
+func (j *Journal) Close() error {
+	j.wmu.Lock()
+	if j.closed {
+		j.wmu.Unlock()
+		return nil
+	}
+	j.closed = true
+	j.wmu.Unlock()
+	close(j.quit)
 	<-j.exit
 	j.unlock()
 	err := j.f.Close()
-	if j.err != nil {
-		return j.err
+	if j.werr != nil {
+		return j.werr
 	}
 	return err
 }

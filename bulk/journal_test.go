@@ -204,6 +204,9 @@ func TestJournalAppends(t *testing.T) {
 	if err := j.Record(id("a")); err != nil {
 		t.Fatal(err)
 	}
+	if err := j.Sync(); err != nil {
+		t.Fatal(err)
+	}
 	// Something else extends the file meanwhile (the lock is advisory).
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/ctxshare"
 	"github.com/alexa-oos/alexa/internal/jsonl"
 	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
@@ -149,13 +150,14 @@ func SendMessages(ctx context.Context, cfg alexa.Config, input io.Reader, opts O
 	e.process = func(ctx context.Context, it *item) Result {
 		l := it.Line
 		res := Result{Line: l.N, Input: l.Data}
-		userID, m, err := ParseMessage(l.Data)
+		userID, m, err := parseMessage(l.Data)
 		res.UserID = userID
 		if err != nil {
 			res.Status, res.Err = Invalid, err
 			return res
 		}
-		out, err := client.Send(ctx, userID, m)
+		// The data is compact JSON already: Send only checks it.
+		out, err := client.Send(ctx, userID, &messaging.Message{Data: m.Data, ExpiresAfterSeconds: m.ExpiresAfterSeconds})
 		if err != nil {
 			return e.failed(res, err)
 		}
@@ -227,7 +229,11 @@ type engine struct {
 	opts    Options
 	cfg     alexa.Config
 	process func(context.Context, *item) Result
-	parent  context.Context // the caller's context of the running job
+	parent  context.Context  // the caller's context of the running job
+	http    alexa.HTTPClient // the configured client, under the gate
+	// deadlines bound attempts by the client's Timeout, when it is an
+	// *http.Client with one.
+	deadlines *ctxshare.Deadlines
 
 	limiter     *rate.Limiter
 	maxThrottle time.Duration // Options.MaxThrottleWait, default applied
@@ -270,6 +276,7 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 	if cfg.Tokens == nil {
 		cfg.Tokens = lwa.NewProvider(cfg) // one cache for every worker
 	}
+	e.http = cfg.HTTPClient
 	cfg.HTTPClient = &gatedClient{next: cfg.HTTPClient, e: e}
 	policy := *cfg.Retry
 	prev := policy.OnRetry
@@ -356,36 +363,19 @@ func (g *gatedClient) Do(req *http.Request) (*http.Response, error) {
 	// item ends with a known outcome rather than cut off once sent. Only
 	// the caller's own context ends it early; further attempts and waits
 	// still stop with the job.
-	actx, cancel := context.WithCancelCause(context.WithoutCancel(req.Context()))
-	unhook := context.AfterFunc(g.e.parent, func() { cancel(context.Cause(g.e.parent)) })
-	release := func() {
-		unhook()
-		cancel(nil)
+	// The attempt's context has the request's values (its trace) and
+	// ends with the caller's context, or at the HTTP client's Timeout,
+	// through a deadline shared with the attempts starting about now:
+	// no goroutine, timer or registration of its own.
+	end := g.e.parent
+	if g.e.deadlines != nil {
+		end = g.e.deadlines.Context(time.Now())
 	}
-	resp, err := g.next.Do(req.WithContext(actx))
-	if err != nil {
-		release()
-		return resp, err
-	}
-	if resp.StatusCode == http.StatusTooManyRequests {
+	resp, err := g.next.Do(req.WithContext(ctxshare.Join(end, req.Context())))
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		g.e.throttled.Add(1)
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
-	return resp, nil
-}
-
-// releasingBody runs release once the body is closed: the attempt's
-// context lives until then, as reading the body needs it.
-type releasingBody struct {
-	io.ReadCloser
-	release func()
-	once    sync.Once
-}
-
-func (b *releasingBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
-	return err
+	return resp, err
 }
 
 // failed returns res as Failed with err and its attempt count: Unknown
@@ -439,6 +429,10 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 		defer j.end()
 	}
 	e.parent = parent
+	if hc, ok := e.http.(*http.Client); ok && hc.Timeout > 0 {
+		e.deadlines = ctxshare.New(parent, hc.Timeout)
+		defer e.deadlines.Stop()
+	}
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
 
@@ -460,6 +454,11 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 		readDone <- readResult{complete, err}
 	}()
 	wg.Wait()
+	var syncErr error
+	if j := e.opts.Journal; j != nil {
+		// Every record of the job is durable when it returns.
+		syncErr = j.Sync()
+	}
 	var rr readResult
 	select {
 	case rr = <-readDone:
@@ -481,6 +480,8 @@ func (e *engine) run(parent context.Context, input io.Reader) (*Summary, error) 
 		return &sum, context.Cause(ctx)
 	case readErr != nil:
 		return &sum, readErr
+	case syncErr != nil:
+		return &sum, syncErr
 	}
 	sum.Complete = complete
 	return &sum, nil
@@ -534,9 +535,10 @@ type item struct {
 	throttled time.Duration
 }
 
-// worker sends the lines it takes, one at a time. An item counts as done,
-// and the worker takes the next, only once its journal record is durable.
-// Once the job stops, lines not yet taken are left unsent for a rerun.
+// worker sends the lines it takes, one at a time. A delivered item is
+// recorded in the journal (durable within the sync interval, and all of
+// them when the job ends). Once the job stops, lines not yet taken are
+// left unsent for a rerun.
 func (e *engine) worker(ctx context.Context, stop context.CancelCauseFunc, lines <-chan item) {
 	for {
 		var it item

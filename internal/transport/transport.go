@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/ctxshare"
 	"github.com/alexa-oos/alexa/internal/httpx"
 	"github.com/alexa-oos/alexa/internal/redact"
 )
@@ -33,6 +34,28 @@ type Caller struct {
 	// Header values shared by every request, built once: a transport may
 	// replace them but never writes into them.
 	ua, accept, contentType []string
+	auth                    atomic.Pointer[authHeader] // of the last token used
+	// deadlines bound calls made with a context that never ends by the
+	// HTTP client's Timeout, shared rather than one per call; nil when
+	// the client is not an *http.Client with a Timeout.
+	deadlines *ctxshare.Deadlines
+}
+
+// authHeader is the Authorization header value of a token.
+type authHeader struct {
+	token string
+	value []string
+}
+
+// authorization returns the Authorization header value for token, built
+// once per token rather than once per request.
+func (c *Caller) authorization(token string) []string {
+	if a := c.auth.Load(); a != nil && a.token == token {
+		return a.value
+	}
+	a := &authHeader{token: token, value: []string{"Bearer " + token}}
+	c.auth.Store(a)
+	return a.value
 }
 
 // New returns a Caller for cfg; unset fields take their defaults. The API
@@ -43,7 +66,11 @@ func New(cfg alexa.Config) *Caller {
 	if cfg.Tokens == nil {
 		panic("transport.New needs Config.Tokens")
 	}
-	return &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	c := &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	if hc, ok := cfg.HTTPClient.(*http.Client); ok && hc.Timeout > 0 {
+		c.deadlines = ctxshare.New(context.Background(), hc.Timeout)
+	}
+	return c
 }
 
 // UserAgent returns the User-Agent header value of every request, API
@@ -170,26 +197,32 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, url, body)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Op, err)
-	}
-	req.Header["Authorization"] = []string{"Bearer " + token}
-	req.Header["User-Agent"] = c.ua
-	req.Header["Accept"] = c.accept
-	if r.Body != nil {
-		req.Header["Content-Type"] = c.contentType
+	if c.deadlines != nil && ctx.Done() == nil {
+		// A context that never ends: the client's Timeout bounds the
+		// call, through a deadline shared with the calls starting about
+		// now (net/http adds none of its own then).
+		ctx = ctxshare.Join(c.deadlines.Context(time.Now()), ctx)
 	}
 	// Whether the request was written in full tells a failure the server
 	// never saw from one whose outcome is unknown.
 	var sent atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(i httptrace.WroteRequestInfo) {
 			if i.Err == nil {
 				sent.Store(true)
 			}
 		},
-	}))
+	})
+	req, err := http.NewRequestWithContext(ctx, r.Method, url, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Op, err)
+	}
+	req.Header["Authorization"] = c.authorization(token)
+	req.Header["User-Agent"] = c.ua
+	req.Header["Accept"] = c.accept
+	if r.Body != nil {
+		req.Header["Content-Type"] = c.contentType
+	}
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -197,7 +230,7 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 		c.log(ctx, r, url, 0, start, te)
 		return nil, te
 	}
-	if final := resp.Request; final != nil && final.URL != nil && (final.Method != req.Method || final.URL.String() != req.URL.String()) {
+	if final := resp.Request; final != nil && final.URL != nil && (final.Method != req.Method || final.URL != req.URL && final.URL.String() != req.URL.String()) {
 		// A configured client followed a redirect despite the policy:
 		// whatever it got is not the answer to this call.
 		resp.Body.Close()
@@ -205,7 +238,14 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 		c.log(ctx, r, url, resp.StatusCode, start, te)
 		return nil, te
 	}
-	data, readErr := ReadBody(resp.Body)
+	var data []byte
+	var readErr error
+	if resp.ContentLength == 0 {
+		// Nothing to read, as with a 202: no buffer either.
+		resp.Body.Close()
+	} else {
+		data, readErr = ReadBody(resp.Body)
+	}
 	if readErr != nil {
 		readErr = c.transportError(r, url, true, readErr, token)
 	}

@@ -54,6 +54,9 @@ const MaxUserIDBytes = 512
 // "/"-separated segment of it (a server or proxy may resolve those as
 // path segments). An empty id is the caller's to report as missing.
 func CheckUserID(id string) string {
+	if plainUserID(id) {
+		return ""
+	}
 	switch {
 	case id == "":
 		return ""
@@ -78,4 +81,19 @@ func (vs *Violations) AddUserID(field, id string) {
 	if rule := CheckUserID(id); rule != "" {
 		vs.Add(field, rule, id)
 	}
+}
+
+// plainUserID reports, in one pass over its bytes, whether id is of the
+// form every real userId has: printable ASCII without "/", neither "."
+// nor "..", within MaxUserIDBytes. Such an id passes CheckUserID.
+func plainUserID(id string) bool {
+	if len(id) > MaxUserIDBytes || id == "." || id == ".." {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x20 || c >= 0x7f || c == '/' {
+			return false
+		}
+	}
+	return true
 }

@@ -44,11 +44,13 @@ on. --failures FILE receives each of them as one JSON line
 fed back: jq -c .input FILE > retry.jsonl.
 
 --journal FILE makes a job resumable: every item the API acknowledged is
-recorded durably, by its content. Run the command again after a crash, a
+recorded durably, by its content (records are fsynced together every 10 ms,
+and all of them when the job ends). Run the command again after a crash, a
 kill -9 or Ctrl-C, with the same journal, and only what was not acknowledged
-is sent, even if the input was edited, reordered or replaced in between (at
-most --concurrency items in flight at the kill can go twice; proactive
-events keep their referenceId, so Alexa refuses the second copy). The
+is sent, even if the input was edited, reordered or replaced in between (the
+items in flight at a kill -9, at most --concurrency, and those acknowledged
+in its last 10 ms can go twice; proactive events keep their referenceId, so
+Alexa refuses the second copy). The
 failures file, fed back with the same journal, sends exactly the items that
 were not delivered. A journal belongs to one kind of job (and stage), and
 to one job at a time: another kind, or a second job while the first runs,
@@ -61,8 +63,9 @@ counted "possibly duplicated" if the retry is accepted. --at-most-once sends
 such a message only once and reports its outcome as unknown instead (in the
 failures file, not journaled).
 
-Progress goes to stderr: a progress bar on a terminal (done, rate, failures,
-ETA when --input is a file), else a line every 5 seconds (set
+Progress goes to stderr: a progress bar on a terminal (done, rate, failures;
+with --input FILE, the share of the file read and the ETA), else a line
+every 5 seconds (set
 ` + EnvProgressInterval + ` to a duration to change that). The summary goes
 to stdout: sent, already delivered (409), skipped (already in the journal),
 failed by reason, invalid, outcome unknown, possibly duplicated, retried,
@@ -233,13 +236,14 @@ file, progress and exit statuses.`,
 // bulkInput is the opened input of a job.
 type bulkInput struct {
 	r io.Reader
-	// total is the number of items, 0 when unknown (not a regular file).
-	total int64
+	// size is the size of a regular file, for the progress and ETA; 0
+	// when unknown. The items are not counted: that would read the
+	// input twice.
+	size  int64
 	close func()
 }
 
-// openBulkInput opens opts.Input, and counts its items when it is a
-// regular file, for the ETA.
+// openBulkInput opens opts.Input.
 func openBulkInput(opts *BulkOptions) (*bulkInput, error) {
 	if opts.Input == "-" {
 		return &bulkInput{r: opts.IO.In, close: func() {}}, nil
@@ -258,27 +262,10 @@ func openBulkInput(opts *BulkOptions) (*bulkInput, error) {
 		in.close()
 		return nil, usagef("--input: %s is a directory", opts.Input)
 	}
+	if fi.Mode().IsRegular() {
+		in.size = fi.Size()
+	}
 	return in, nil
-}
-
-// countBulkInput counts the items of a regular input file and rewinds it.
-func countBulkInput(in *bulkInput) error {
-	f, ok := in.r.(*os.File)
-	if !ok {
-		return nil
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	total, err := countItems(f)
-	if err != nil {
-		return usagef("--input: %v", err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return usagef("--input: %v", err)
-	}
-	in.total = total
-	return nil
 }
 
 // openJournal opens the --journal file, an error saying what to do when
@@ -336,10 +323,6 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 		}
 		defer hooks.close()
 	}
-	if err := countBulkInput(in); err != nil {
-		return err
-	}
-
 	t.connect("sending to the built-in emulator at %s", alexatest.Options{DiscardRecords: true})
 	defer t.close()
 	if journal != nil && journal.Resumed() {
@@ -360,7 +343,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 
 // sendBulk sends the job's items, showing progress on stderr.
 func sendBulk(ctx context.Context, opts *BulkOptions, t *target, in *bulkInput, journal *bulk.Journal, failures *bulk.FailureWriter, hooks bulkHooks) (*bulk.Summary, error) {
-	prog := startProgress(opts.IO, in.total, opts.ProgressInterval)
+	prog := startProgress(opts.IO, in.size, opts.ProgressInterval)
 	defer prog.close()
 	maxThrottle := opts.MaxThrottleWait
 	if maxThrottle == 0 {
@@ -393,7 +376,7 @@ func sendBulk(ctx context.Context, opts *BulkOptions, t *target, in *bulkInput, 
 	}
 	ctx, cancel := bulkContext(ctx, opts)
 	defer cancel(nil)
-	sum, err := send(ctx, t.cfg, in.r, bopts)
+	sum, err := send(ctx, t.cfg, prog.reading(in.r), bopts)
 	if errors.Is(context.Cause(ctx), errTimedOut) {
 		err = errTimedOut
 	}

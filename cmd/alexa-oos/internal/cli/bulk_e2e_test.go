@@ -278,7 +278,7 @@ func TestBulkProgressLine(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("%s", r)
 	}
-	line := regexp.MustCompile(`(?m)^alexa-oos: \d+/75 done \(\d+ delivered, \d+ failed\), \d+/s(, ETA \S+)?$`)
+	line := regexp.MustCompile(`(?m)^alexa-oos: \d+ done \(\d+ delivered, \d+ failed\), \d+/s, \d+% read(, ETA \S+)?$`)
 	if !line.MatchString(r.stderr) {
 		t.Errorf("no progress line on stderr\n%s", r)
 	}

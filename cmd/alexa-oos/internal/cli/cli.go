@@ -191,6 +191,7 @@ func newRoot(f *Factory, cmds ...*cobra.Command) *cobra.Command {
 	fs.StringVar(&g.tokenURL, "token-url", "", "LWA token endpoint URL (env "+EnvTokenURL+")")
 	fs.DurationVar(&g.timeout, "timeout", DefaultTimeout, "deadline of the whole command, retries included (0: no deadline)")
 	fs.BoolVarP(&g.verbose, "verbose", "v", false, "log requests to stderr (never secrets or tokens)")
+	fs.BoolVar(&g.http2, "http2", false, "speak HTTP/2 to Alexa and LWA instead of HTTP/1.1 (slower in bulk; see docs/performance.md)")
 	stringEnumFlag(root, fs, &f.IO.Output, "output", "o", "text", []string{"text", "json"}, nil, "output format")
 	g.flags = fs
 	root.SetFlagErrorFunc(flagError)

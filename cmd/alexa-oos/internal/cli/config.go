@@ -120,6 +120,9 @@ func (f *Factory) resolve(needRefresh bool) (*target, error) {
 		return nil, err
 	}
 	cfg := alexa.Config{Credentials: creds, Endpoint: endpoint, TokenURL: tokenURL, Logger: f.logger}
+	if f.http2 {
+		cfg.HTTPClient = alexa.NewHTTPClient(alexa.HTTPOptions{HTTP2: true})
+	}
 	if creds == (alexa.Credentials{}) && endpoint == "" && tokenURL == "" {
 		return &target{cfg: cfg, embedded: true, notices: f.IO.ErrOut}, nil
 	}

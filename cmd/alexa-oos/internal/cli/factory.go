@@ -99,6 +99,7 @@ type globalFlags struct {
 	tokenURL         string
 	timeout          time.Duration
 	verbose          bool
+	http2            bool    // --http2
 	anyLocale        bool    // proactive --any-locale
 	queueDB          QueueDB // queue --database-url, --schema, --queue
 

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -26,16 +24,19 @@ const barRefresh = 200 * time.Millisecond
 
 // progress shows how a bulk job advances on stderr: a progress bar when
 // stderr is a terminal, else a plain line every interval. It also prints
-// the per-line reports, so that they do not garble the bar.
+// the per-line reports, so that they do not garble the bar. How far the
+// job is, and its ETA, come from the bytes of the input file read so far:
+// the items are not counted beforehand, which would read the file twice.
 type progress struct {
 	w        io.Writer
-	total    int64 // items in the input; 0 when unknown
+	size     int64 // bytes in the input file; 0 when unknown
 	interval time.Duration
 
 	mu  sync.Mutex               // serializes writes to w and every use of bar
 	bar *progressbar.ProgressBar // nil when stderr is not a terminal
 
 	done, delivered, failed, skipped atomic.Int64
+	read                             atomic.Int64 // bytes of input read
 
 	stop    chan struct{}
 	stopped chan struct{}
@@ -55,22 +56,21 @@ func progressInterval(getenv func(string) string) (time.Duration, error) {
 	return d, nil
 }
 
-// startProgress starts showing progress on s.ErrOut; total is the number
-// of items, 0 when unknown. Call close when the job is done.
-func startProgress(s *IOStreams, total int64, interval time.Duration) *progress {
-	p := &progress{w: s.ErrOut, total: total, interval: interval, stop: make(chan struct{}), stopped: make(chan struct{})}
+// startProgress starts showing progress on s.ErrOut; size is the input
+// file's, 0 when unknown (standard input). Call close when the job is done.
+func startProgress(s *IOStreams, size int64, interval time.Duration) *progress {
+	p := &progress{w: s.ErrOut, size: size, interval: interval, stop: make(chan struct{}), stopped: make(chan struct{})}
 	if s.IsStderrTerminal() {
-		max := total
+		max := size
 		if max <= 0 {
 			max = -1 // a spinner: count and rate, no ETA
 		}
+		// The bar runs over the bytes read; the items done, their rate
+		// and failures are in its description.
 		p.bar = progressbar.NewOptions64(max,
 			progressbar.OptionSetWriter(s.ErrOut),
 			progressbar.OptionSetDescription("sending"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("items"),
-			progressbar.OptionSetPredictTime(total > 0),
+			progressbar.OptionSetPredictTime(size > 0),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionThrottle(barRefresh/2),
 			progressbar.OptionSpinnerType(14),
@@ -83,6 +83,21 @@ func startProgress(s *IOStreams, total int64, interval time.Duration) *progress 
 	}
 	go p.loop()
 	return p
+}
+
+// reading returns r counting the bytes read from it into the progress.
+func (p *progress) reading(r io.Reader) io.Reader { return &countingReader{r: r, n: &p.read} }
+
+// countingReader counts the bytes read from r.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // result counts r.
@@ -118,49 +133,53 @@ func (p *progress) loop() {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	last, lastAt := int64(0), time.Now()
+	last, lastRead, lastAt := int64(0), int64(0), time.Now()
 	for {
 		select {
 		case <-p.stop:
 			return
 		case now := <-t.C:
-			if p.bar != nil {
-				p.refreshBar()
-				continue
-			}
 			// The rate counts the items that cost a request: skipped
 			// ones, read from the journal, are not.
-			sent := p.done.Load() - p.skipped.Load()
-			rate := float64(sent-last) / now.Sub(lastAt).Seconds()
-			last, lastAt = sent, now
-			p.println(p.line(rate))
+			sent, read := p.done.Load()-p.skipped.Load(), p.read.Load()
+			secs := now.Sub(lastAt).Seconds()
+			rate, byteRate := float64(sent-last)/secs, float64(read-lastRead)/secs
+			last, lastRead, lastAt = sent, read, now
+			if p.bar != nil {
+				p.refreshBar(rate)
+				continue
+			}
+			p.println(p.line(rate, byteRate))
 		}
 	}
 }
 
-// line is the plain progress line.
-func (p *progress) line(rate float64) string {
+// line is the plain progress line: with a file, how much of it was read
+// and, from the rate it is read at, the ETA.
+func (p *progress) line(rate, byteRate float64) string {
 	done, delivered, failed := p.done.Load(), p.delivered.Load(), p.failed.Load()
-	if p.total <= 0 {
-		return fmt.Sprintf("alexa-oos: %d done (%d delivered, %d failed), %.0f/s", done, delivered, failed, rate)
+	s := fmt.Sprintf("alexa-oos: %d done (%d delivered, %d failed), %.0f/s", done, delivered, failed, rate)
+	if p.size <= 0 {
+		return s
 	}
-	s := fmt.Sprintf("alexa-oos: %d/%d done (%d delivered, %d failed), %.0f/s", done, p.total, delivered, failed, rate)
-	if left := p.total - done; left > 0 && rate > 0 {
-		s += ", ETA " + time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second).String()
+	read := min(p.read.Load(), p.size)
+	s += fmt.Sprintf(", %d%% read", read*100/p.size)
+	if left := p.size - read; left > 0 && byteRate > 0 {
+		s += ", ETA " + time.Duration(float64(left)/byteRate*float64(time.Second)).Round(time.Second).String()
 	}
 	return s
 }
 
-// refreshBar redraws the bar with the current counts.
-func (p *progress) refreshBar() {
+// refreshBar redraws the bar with the bytes read and the current counts.
+func (p *progress) refreshBar(rate float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	done := p.done.Load()
-	if p.total > 0 {
-		done = min(done, p.total)
+	p.bar.Describe(fmt.Sprintf("sending: %d done, %.0f/s, %d failed", p.done.Load(), rate, p.failed.Load()))
+	if p.size > 0 {
+		p.bar.Set64(min(p.read.Load(), p.size))
+	} else {
+		p.bar.Set64(p.done.Load())
 	}
-	p.bar.Describe(fmt.Sprintf("sending (%d failed)", p.failed.Load()))
-	p.bar.Set64(done)
 }
 
 // close stops the display and clears the bar.
@@ -175,46 +194,4 @@ func (p *progress) close() {
 			p.mu.Unlock()
 		}
 	})
-}
-
-// countItems counts the non-blank lines of r, as the bulk package numbers
-// its items, in one streaming pass.
-func countItems(r io.Reader) (int64, error) {
-	br := bufio.NewReaderSize(r, 256<<10)
-	var n int64
-	content := false // the current line has a non-space byte
-	first := true
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if first {
-			// A byte order mark alone does not make a line an item.
-			if len(chunk) >= 3 && chunk[0] == 0xef && chunk[1] == 0xbb && chunk[2] == 0xbf {
-				chunk = chunk[3:]
-			}
-			first = false
-		}
-		for _, c := range chunk {
-			switch c {
-			case ' ', '\t', '\r', '\n', '\v', '\f':
-			default:
-				content = true
-			}
-		}
-		switch {
-		case err == nil:
-			if content {
-				n++
-			}
-			content = false
-		case errors.Is(err, bufio.ErrBufferFull):
-			// A long line: keep scanning it.
-		case err == io.EOF:
-			if content {
-				n++
-			}
-			return n, nil
-		default:
-			return n, err
-		}
-	}
 }
