@@ -163,8 +163,8 @@ credentials), in which case nothing was sent.`
 // NewCmdRoot returns the alexa-oos command with every subcommand.
 func NewCmdRoot(f *Factory) *cobra.Command {
 	return newRoot(f,
-		NewCmdProactive(f), NewCmdMessage(f), NewCmdToken(f, nil), f.app().emulatorCommand(), NewCmdBulk(f),
-		NewCmdDatastore(f), f.app().queueCommand())
+		NewCmdProactive(f), NewCmdMessage(f), NewCmdToken(f, nil), newCmdEmulatorAll(f), NewCmdBulk(f),
+		NewCmdDatastore(f), NewCmdQueue(f))
 }
 
 // newRoot returns the root command with its global flags and cmds.

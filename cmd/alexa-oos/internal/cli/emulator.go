@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/spf13/cobra"
@@ -23,15 +24,42 @@ import (
 // DefaultEmulatorAddr is where "alexa-oos emulator" listens by default.
 const DefaultEmulatorAddr = "127.0.0.1:8934"
 
-func (a *app) emulatorCommand() *cobra.Command {
-	var addr string
-	var rateLimit float64
-	var maxRecords int
-	var scopes []string
-	var allowRemoteAdmin bool
-	var readTimeout time.Duration
-	var sf skillFlags
-	var open bool
+// EmulatorOptions are the inputs of emulator.
+type EmulatorOptions struct {
+	IO *IOStreams
+	// Getenv looks up $BROWSER and $PATH, for --open.
+	Getenv func(string) string
+	// Credentials resolves the client credentials the emulator accepts
+	// (--client-id, --client-secret-file, the environment), when the run
+	// calls it: it reads the secret files.
+	Credentials func() (alexa.Credentials, error)
+
+	// Addr is --addr, the listen address.
+	Addr string
+	// RateLimit is --rate-limit, API calls per second; 0 is no limit.
+	RateLimit float64
+	// MaxRecords is --max-records; 0 keeps none.
+	MaxRecords int
+	// Scopes are the only scopes granted (--scope); none means any.
+	Scopes           []string
+	AllowRemoteAdmin bool
+	// ReadTimeout is --read-timeout.
+	ReadTimeout time.Duration
+	// Skill is about the skill the emulator calls (--skill-*,
+	// --allow-unsubscribed).
+	Skill EmulatorSkill
+	// Open opens the web console in the default browser (--open).
+	Open bool
+	// ClientSecretFile is the global --client-secret-file, which the
+	// banner names.
+	ClientSecretFile string
+}
+
+// NewCmdEmulator returns the emulator command, without its subcommands
+// (emulatorGroup adds them); runF, when not nil, runs instead of
+// runEmulator.
+func NewCmdEmulator(f *Factory, runF func(*EmulatorOptions) error) *cobra.Command {
+	opts := &EmulatorOptions{IO: f.IO, Getenv: f.Getenv, Credentials: f.credentials}
 	cmd := &cobra.Command{
 		Use:   "emulator [--addr HOST:PORT] [--open] [--skill-endpoint URL] [--allow-unsubscribed] [--rate-limit N] [--max-records N] [--scope S]... [--client-id ID --client-secret-file FILE]",
 		Short: "Serve the Alexa emulator: LWA tokens and both APIs",
@@ -111,66 +139,93 @@ does both. More admin paths:
   alexa-oos emulator subscribe --user amzn1.ask.account.X --event AMAZON.MessageAlert.Activated
   curl 'http://127.0.0.1:8934/_emulator/messages?user=amzn1.ask.account.X&limit=10'`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			if rateLimit < 0 || math.IsNaN(rateLimit) || math.IsInf(rateLimit, 0) {
-				return usagef("--rate-limit: must be a number of requests per second, 0 for no limit (got %v)", rateLimit)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.RateLimit < 0 || math.IsNaN(opts.RateLimit) || math.IsInf(opts.RateLimit, 0) {
+				return usagef("--rate-limit: must be a number of requests per second, 0 for no limit (got %v)", opts.RateLimit)
 			}
-			if maxRecords < 0 {
-				return usagef("--max-records: must be 0 or more, 0 to keep none (got %d)", maxRecords)
+			if opts.MaxRecords < 0 {
+				return usagef("--max-records: must be 0 or more, 0 to keep none (got %d)", opts.MaxRecords)
 			}
-			if readTimeout <= 0 {
-				return usagef("--read-timeout: must be more than 0 (got %s)", readTimeout)
+			if opts.ReadTimeout <= 0 {
+				return usagef("--read-timeout: must be more than 0 (got %s)", opts.ReadTimeout)
 			}
-			for _, s := range scopes {
+			for _, s := range opts.Scopes {
 				if s == "" || strings.ContainsFunc(s, unicode.IsSpace) {
 					return usagef("--scope: must be one scope, non-empty and without spaces, such as %s (got %q)", lwa.ScopeProactiveEvents, s)
 				}
 			}
-			creds, err := a.credentials()
-			if err != nil {
+			if err := opts.Skill.check(); err != nil {
 				return err
 			}
-			switch {
-			case creds.ClientID != "" && creds.ClientSecret == "":
-				return usagef("emulator: a client id without a secret: give --client-secret-file FILE or %s too, or neither", EnvClientSecret)
-			case creds.ClientID == "" && creds.ClientSecret != "":
-				return usagef("emulator: a client secret without a client id: give --client-id or %s too, or neither", EnvClientID)
+			opts.ClientSecretFile = f.clientSecretFile
+			if runF != nil {
+				return runF(opts)
 			}
-			skillOpts, err := sf.options()
-			if err != nil {
-				return err
-			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("emulator: %w", err)
-			}
-			records := maxRecords
-			if records == 0 {
-				records = -1 // keep none
-			}
-			return a.serveEmulator(cmd.Context(), ln, alexatest.Options{
-				ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken, RateLimit: rateLimit,
-				MaxRecords: records, Scopes: scopes, AllowRemoteAdmin: allowRemoteAdmin, ReadTimeout: readTimeout,
-				SkillEndpoint: sf.endpoint, Skill: skillOpts, AllowUnsubscribed: sf.allowUnsubscribed,
-			}, open)
-		}),
+			return runEmulator(cmd.Context(), opts)
+		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&addr, "addr", DefaultEmulatorAddr, "listen address; port 0 picks a free one")
-	f.Float64Var(&rateLimit, "rate-limit", 0, "API calls per second served, 429 beyond (0: no limit)")
-	f.IntVar(&maxRecords, "max-records", alexatest.DefaultMaxRecords, "events, messages and token requests kept, each: the most recent (0: none)")
-	f.StringArrayVar(&scopes, "scope", nil, "a scope granted (repeatable; default: any)")
-	f.BoolVar(&allowRemoteAdmin, "allow-remote-admin", false, "serve "+alexatest.AdminEvents+" and the other admin paths to clients beyond this machine")
-	f.DurationVar(&readTimeout, "read-timeout", alexatest.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body")
-	f.BoolVar(&open, "open", false, "open the web console in the default browser, when there is one")
-	sf.register(f)
-	cmd.AddCommand(a.subscribeCommand(true), a.subscribeCommand(false), a.subscriptionsCommand(), a.grantCommand())
+	fs := cmd.Flags()
+	fs.StringVar(&opts.Addr, "addr", DefaultEmulatorAddr, "listen address; port 0 picks a free one")
+	fs.Float64Var(&opts.RateLimit, "rate-limit", 0, "API calls per second served, 429 beyond (0: no limit)")
+	fs.IntVar(&opts.MaxRecords, "max-records", alexatest.DefaultMaxRecords, "events, messages and token requests kept, each: the most recent (0: none)")
+	fs.StringArrayVar(&opts.Scopes, "scope", nil, "a scope granted (repeatable; default: any)")
+	fs.BoolVar(&opts.AllowRemoteAdmin, "allow-remote-admin", false, "serve "+alexatest.AdminEvents+" and the other admin paths to clients beyond this machine")
+	fs.DurationVar(&opts.ReadTimeout, "read-timeout", alexatest.DefaultReadTimeout, "time a client may take to send a request's headers, and then its body")
+	fs.BoolVar(&opts.Open, "open", false, "open the web console in the default browser, when there is one")
+	opts.Skill.register(fs)
 	return cmd
 }
 
-// serveEmulator serves an emulator with opts on ln until ctx ends; open
-// opens its console in the default browser.
-func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest.Options, open bool) error {
+// emulatorGroup returns the emulator command holding cmds, its
+// subcommands.
+func emulatorGroup(f *Factory, cmds ...*cobra.Command) *cobra.Command {
+	cmd := NewCmdEmulator(f, nil)
+	cmd.AddCommand(cmds...)
+	return cmd
+}
+
+// newCmdEmulatorAll returns the emulator command with every subcommand.
+func newCmdEmulatorAll(f *Factory) *cobra.Command {
+	return emulatorGroup(f, NewCmdEmulatorSubscribe(f, nil), NewCmdEmulatorUnsubscribe(f, nil),
+		NewCmdEmulatorSubscriptions(f, nil), NewCmdEmulatorGrant(f, nil))
+}
+
+// runEmulator resolves the credentials and the skill's CA, listens on
+// opts.Addr and serves until ctx ends.
+func runEmulator(ctx context.Context, opts *EmulatorOptions) error {
+	creds, err := opts.Credentials()
+	if err != nil {
+		return err
+	}
+	switch {
+	case creds.ClientID != "" && creds.ClientSecret == "":
+		return usagef("emulator: a client id without a secret: give --client-secret-file FILE or %s too, or neither", EnvClientSecret)
+	case creds.ClientID == "" && creds.ClientSecret != "":
+		return usagef("emulator: a client secret without a client id: give --client-id or %s too, or neither", EnvClientID)
+	}
+	skillOpts, err := opts.Skill.options()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	records := opts.MaxRecords
+	if records == 0 {
+		records = -1 // keep none
+	}
+	return serveEmulator(ctx, opts, ln, alexatest.Options{
+		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, RefreshToken: creds.RefreshToken, RateLimit: opts.RateLimit,
+		MaxRecords: records, Scopes: opts.Scopes, AllowRemoteAdmin: opts.AllowRemoteAdmin, ReadTimeout: opts.ReadTimeout,
+		SkillEndpoint: opts.Skill.Endpoint, Skill: skillOpts, AllowUnsubscribed: opts.Skill.AllowUnsubscribed,
+	})
+}
+
+// serveEmulator serves an emulator with opts on ln until ctx ends: it
+// prints the banner and a line per request to o's streams, and opens the
+// console with o.Open.
+func serveEmulator(ctx context.Context, o *EmulatorOptions, ln net.Listener, opts alexatest.Options) error {
 	base := "http://" + clientAddr(ln.Addr())
 	console := base + alexatest.ConsolePath
 	if opts.Skill.APIEndpoint == "" {
@@ -185,7 +240,7 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 		if opts.AllowRemoteAdmin {
 			admin = "its admin paths answer anyone (--allow-remote-admin)"
 		}
-		a.warn("the emulator listens beyond this machine on %s; %s; alexa-oos itself only talks plain http to loopback hosts", ln.Addr(), admin)
+		o.IO.warnf("the emulator listens beyond this machine on %s; %s; alexa-oos itself only talks plain http to loopback hosts", ln.Addr(), admin)
 	}
 
 	id := opts.ClientID
@@ -194,10 +249,10 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 	case id == "":
 		id = alexatest.DefaultClientID
 		secretLine = "export " + EnvClientSecret + "=" + alexatest.DefaultClientSecret + "   # any non-empty id and secret are accepted"
-	case a.clientSecretFile != "":
-		abs, err := filepath.Abs(a.clientSecretFile)
+	case o.ClientSecretFile != "":
+		abs, err := filepath.Abs(o.ClientSecretFile)
 		if err != nil {
-			abs = a.clientSecretFile
+			abs = o.ClientSecretFile
 		}
 		secretLine = "export " + EnvClientSecret + "=\"$(cat " + shellQuote(abs) + ")\"   # or pass --client-secret-file " + shellQuote(abs)
 	default:
@@ -225,8 +280,8 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 	} else {
 		extra += "  unicast:   only to subscribed users (alexa-oos emulator subscribe --user U --event NAME)\n"
 	}
-	if a.json() {
-		a.printJSON(struct {
+	if o.IO.JSON() {
+		o.IO.printJSON(struct {
 			// Console is the web console's URL.
 			Console  string            `json:"console"`
 			Endpoint string            `json:"endpoint"`
@@ -254,7 +309,7 @@ func (a *app) serveEmulator(ctx context.Context, ln net.Listener, opts alexatest
 		}, base + alexatest.HealthPath, maxRecords, opts.RateLimit, opts.Scopes,
 			opts.SkillEndpoint, base + alexatest.AdminSkillCA, opts.AllowUnsubscribed})
 	} else {
-		fmt.Fprintf(a.env.Stdout, `alexa-oos emulator listening on %s
+		fmt.Fprintf(o.IO.Out, `alexa-oos emulator listening on %s
   console:   %s   (open it in a browser)
   endpoint:  %s
   token URL: %s
@@ -275,12 +330,12 @@ Stop it with Ctrl-C.
 			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine, EnvEmulatorURL, base)
 	}
 
-	if open {
-		if err := a.openInBrowser(console); err != nil {
-			fmt.Fprintf(a.env.Stderr, "alexa-oos: --open: %v; open %s yourself\n", err, console)
+	if o.Open {
+		if err := openInBrowser(o.Getenv, console); err != nil {
+			fmt.Fprintf(o.IO.ErrOut, "alexa-oos: --open: %v; open %s yourself\n", err, console)
 		}
 	}
-	srv := emu.HTTPServer(logRequests(emu, a.env.Stderr))
+	srv := emu.HTTPServer(logRequests(emu, o.IO.ErrOut))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -299,7 +354,7 @@ Stop it with Ctrl-C.
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	fmt.Fprintln(a.env.Stderr, "alexa-oos: emulator stopped")
+	fmt.Fprintln(o.IO.ErrOut, "alexa-oos: emulator stopped")
 	return nil
 }
 

@@ -31,76 +31,84 @@ import (
 // it.
 const EnvEmulatorURL = "ALEXA_EMULATOR_URL"
 
-// skillFlags are the emulator's flags about the skill it calls.
-type skillFlags struct {
-	endpoint          string
-	caFile            string
-	insecure          bool
-	applicationID     string
-	allowUnsubscribed bool
+// EmulatorSkill are the emulator's flags about the skill it calls.
+type EmulatorSkill struct {
+	// Endpoint is --skill-endpoint, the skill's URL; "" calls no skill.
+	Endpoint string
+	// CAFile is --skill-ca-file, read by the run.
+	CAFile string
+	// Insecure is --skill-insecure.
+	Insecure bool
+	// ApplicationID is --skill-id.
+	ApplicationID string
+	// AllowUnsubscribed is --allow-unsubscribed.
+	AllowUnsubscribed bool
 }
 
-func (s *skillFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&s.endpoint, "skill-endpoint", "", "your skill's URL: skill messages, subscription changes and grants are sent there, signed (https, or http on loopback)")
-	f.StringVar(&s.caFile, "skill-ca-file", "", "PEM file of the CA that issued the skill endpoint's certificate (default: the system roots)")
-	f.BoolVar(&s.insecure, "skill-insecure", false, "accept any certificate from an https skill endpoint on a loopback host, such as a self-signed one")
-	f.StringVar(&s.applicationID, "skill-id", alexatest.DefaultApplicationID, "the skill id the requests to the skill carry")
-	f.BoolVar(&s.allowUnsubscribed, "allow-unsubscribed", false, "accept Unicast events to users who have not subscribed to the event (Alexa answers 403)")
+func (s *EmulatorSkill) register(f *pflag.FlagSet) {
+	f.StringVar(&s.Endpoint, "skill-endpoint", "", "your skill's URL: skill messages, subscription changes and grants are sent there, signed (https, or http on loopback)")
+	f.StringVar(&s.CAFile, "skill-ca-file", "", "PEM file of the CA that issued the skill endpoint's certificate (default: the system roots)")
+	f.BoolVar(&s.Insecure, "skill-insecure", false, "accept any certificate from an https skill endpoint on a loopback host, such as a self-signed one")
+	f.StringVar(&s.ApplicationID, "skill-id", alexatest.DefaultApplicationID, "the skill id the requests to the skill carry")
+	f.BoolVar(&s.AllowUnsubscribed, "allow-unsubscribed", false, "accept Unicast events to users who have not subscribed to the event (Alexa answers 403)")
 }
 
-// options checks the flags and returns the emulator's skill options.
-func (s *skillFlags) options() (alexatest.SkillOptions, error) {
-	o := alexatest.SkillOptions{ApplicationID: s.applicationID, InsecureSkipVerify: s.insecure}
-	if s.endpoint == "" {
+// check checks the flags, without reading --skill-ca-file.
+func (s *EmulatorSkill) check() error {
+	if s.Endpoint == "" {
 		switch {
-		case s.caFile != "":
-			return o, usagef("--skill-ca-file: needs --skill-endpoint")
-		case s.insecure:
-			return o, usagef("--skill-insecure: needs --skill-endpoint")
+		case s.CAFile != "":
+			return usagef("--skill-ca-file: needs --skill-endpoint")
+		case s.Insecure:
+			return usagef("--skill-insecure: needs --skill-endpoint")
 		}
-		return o, nil
+		return nil
 	}
-	if err := alexatest.CheckSkillEndpoint(s.endpoint, s.insecure); err != nil {
+	if err := alexatest.CheckSkillEndpoint(s.Endpoint, s.Insecure); err != nil {
 		var ve *alexa.ValidationError
 		if errors.As(err, &ve) && len(ve.Violations) > 0 {
-			return o, usagef("--skill-endpoint: %s (got %q)", ve.Violations[0].Rule, ve.Violations[0].Value)
+			return usagef("--skill-endpoint: %s (got %q)", ve.Violations[0].Rule, ve.Violations[0].Value)
 		}
-		return o, usagef("--skill-endpoint: %v", err)
+		return usagef("--skill-endpoint: %v", err)
 	}
-	if s.caFile != "" {
-		if s.insecure {
-			return o, usagef("--skill-ca-file and --skill-insecure: give one; with --skill-insecure no certificate is checked")
-		}
-		pem, err := os.ReadFile(s.caFile)
-		if err != nil {
-			return o, usagef("--skill-ca-file: %v", err)
-		}
-		o.TLSRoots = x509.NewCertPool()
-		if !o.TLSRoots.AppendCertsFromPEM(pem) {
-			return o, usagef("--skill-ca-file: %s holds no PEM certificate", s.caFile)
-		}
+	if s.CAFile != "" && s.Insecure {
+		return usagef("--skill-ca-file and --skill-insecure: give one; with --skill-insecure no certificate is checked")
 	}
-	if s.applicationID == "" {
-		return o, usagef("--skill-id: must not be empty (default %s)", alexatest.DefaultApplicationID)
+	if s.ApplicationID == "" {
+		return usagef("--skill-id: must not be empty (default %s)", alexatest.DefaultApplicationID)
+	}
+	return nil
+}
+
+// options returns the emulator's skill options from the checked flags,
+// reading --skill-ca-file.
+func (s *EmulatorSkill) options() (alexatest.SkillOptions, error) {
+	o := alexatest.SkillOptions{ApplicationID: s.ApplicationID, InsecureSkipVerify: s.Insecure}
+	if s.Endpoint == "" || s.CAFile == "" {
+		return o, nil
+	}
+	pem, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		return o, usagef("--skill-ca-file: %v", err)
+	}
+	o.TLSRoots = x509.NewCertPool()
+	if !o.TLSRoots.AppendCertsFromPEM(pem) {
+		return o, usagef("--skill-ca-file: %s holds no PEM certificate", s.CAFile)
 	}
 	return o, nil
 }
 
-// adminTarget is the emulator an admin subcommand talks to.
-type adminTarget struct {
-	url string
-}
-
-// emulatorURL returns --emulator, or ALEXA_EMULATOR_URL, or
+// emulatorURL returns --emulator (flag), or ALEXA_EMULATOR_URL, or
 // ALEXA_API_ENDPOINT when it names a loopback host (as the emulator's
-// banner sets it), or the emulator's default address.
-func (a *app) emulatorURL(flag string) (string, error) {
+// banner sets it), or the emulator's default address; getenv looks up
+// the environment.
+func emulatorURL(getenv func(string) string, flag string) (string, error) {
 	src, u := "--emulator", flag
 	if u == "" {
-		src, u = EnvEmulatorURL, a.env.Getenv(EnvEmulatorURL)
+		src, u = EnvEmulatorURL, getenv(EnvEmulatorURL)
 	}
 	if u == "" {
-		if ep := a.env.Getenv(EnvEndpoint); ep != "" {
+		if ep := getenv(EnvEndpoint); ep != "" {
 			if p, err := url.Parse(ep); err == nil && httpx.IsLoopback(p.Hostname()) {
 				src, u = EnvEndpoint, ep
 			}
@@ -109,6 +117,12 @@ func (a *app) emulatorURL(flag string) (string, error) {
 	if u == "" {
 		return "http://" + DefaultEmulatorAddr, nil
 	}
+	return checkEmulatorURL(src, u)
+}
+
+// checkEmulatorURL checks u, an emulator's URL from src (a flag or an
+// environment variable), and returns it without a trailing slash.
+func checkEmulatorURL(src, u string) (string, error) {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 		return "", usagef("%s: must be the emulator's URL, such as http://%s (got %q)", src, DefaultEmulatorAddr, u)
@@ -116,10 +130,10 @@ func (a *app) emulatorURL(flag string) (string, error) {
 	return strings.TrimRight(u, "/"), nil
 }
 
-// admin sends a JSON request to the emulator's admin path and decodes its
-// JSON answer into out. An error answer is a usage error for 400 and 409
-// (nothing changed), a failure otherwise.
-func (a *app) admin(ctx context.Context, base, method, path string, in, out any) error {
+// callAdmin sends a JSON request to the admin path of the emulator at
+// base and decodes its JSON answer into out. An error answer is a usage
+// error for 400 and 409 (nothing changed), a failure otherwise.
+func callAdmin(ctx context.Context, base, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -199,11 +213,78 @@ func deliveryFailed(d *alexatest.SkillDelivery) error {
 		msg: fmt.Sprintf("%s for %s not accepted by the skill: %s", d.Type, d.UserID, deliveryLine(d))}
 }
 
-func (a *app) subscribeCommand(on bool) *cobra.Command {
-	var user, event, emulator string
-	name, verb, past, to := "subscribe", "Subscribe", "subscribed", "to"
+// EmulatorAdminOptions are what the emulator's admin subcommands share.
+type EmulatorAdminOptions struct {
+	IO *IOStreams
+	// Getenv looks up the emulator's URL when --emulator is not given.
+	Getenv func(string) string
+
+	// Emulator is --emulator, checked; "" for the environment's or the
+	// default, resolved by the run.
+	Emulator string
+	Timeout  time.Duration
+}
+
+// newEmulatorAdminOptions returns the admin options of f, flags not yet
+// parsed.
+func newEmulatorAdminOptions(f *Factory) EmulatorAdminOptions {
+	return EmulatorAdminOptions{IO: f.IO, Getenv: f.Getenv}
+}
+
+// register defines --emulator.
+func (o *EmulatorAdminOptions) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.Emulator, "emulator", "", "the emulator's URL (env "+EnvEmulatorURL+"; default http://"+DefaultEmulatorAddr+")")
+}
+
+// check checks --emulator, when given, and takes the --timeout of f.
+func (o *EmulatorAdminOptions) check(f *Factory) error {
+	if o.Emulator != "" {
+		if _, err := checkEmulatorURL("--emulator", o.Emulator); err != nil {
+			return err
+		}
+	}
+	o.Timeout = f.timeout
+	return nil
+}
+
+// call sends a request to the emulator's admin path, within --timeout.
+func (o *EmulatorAdminOptions) call(ctx context.Context, method, path string, in, out any) error {
+	base, err := emulatorURL(o.Getenv, o.Emulator)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(ctx, o.Timeout)
+	defer cancel()
+	return callAdmin(ctx, base, method, path, in, out)
+}
+
+// EmulatorSubscribeOptions are the inputs of emulator subscribe and
+// emulator unsubscribe.
+type EmulatorSubscribeOptions struct {
+	EmulatorAdminOptions
+	// User and Event are --user and --event.
+	User, Event string
+	// Subscribe is true for subscribe, false for unsubscribe.
+	Subscribe bool
+}
+
+// NewCmdEmulatorSubscribe returns emulator subscribe; runF, when not nil,
+// runs instead of runEmulatorSubscribe.
+func NewCmdEmulatorSubscribe(f *Factory, runF func(*EmulatorSubscribeOptions) error) *cobra.Command {
+	return newCmdEmulatorSubscription(f, true, runF)
+}
+
+// NewCmdEmulatorUnsubscribe returns emulator unsubscribe; runF, when not
+// nil, runs instead of runEmulatorSubscribe.
+func NewCmdEmulatorUnsubscribe(f *Factory, runF func(*EmulatorSubscribeOptions) error) *cobra.Command {
+	return newCmdEmulatorSubscription(f, false, runF)
+}
+
+func newCmdEmulatorSubscription(f *Factory, on bool, runF func(*EmulatorSubscribeOptions) error) *cobra.Command {
+	opts := &EmulatorSubscribeOptions{EmulatorAdminOptions: newEmulatorAdminOptions(f), Subscribe: on}
+	name, verb, to := "subscribe", "Subscribe", "to"
 	if !on {
-		name, verb, past, to = "unsubscribe", "Unsubscribe", "unsubscribed", "from"
+		name, verb, to = "unsubscribe", "Unsubscribe", "from"
 	}
 	cmd := &cobra.Command{
 		Use:   name + " --user USERID --event NAME [--emulator URL]",
@@ -221,8 +302,8 @@ The emulator is --emulator URL, or ` + EnvEmulatorURL + `, or ` + EnvEndpoint + 
 when it names a loopback host, or http://` + DefaultEmulatorAddr + `.`,
 		Example: "  alexa-oos emulator " + name + " --user amzn1.ask.account.X --event AMAZON.MessageAlert.Activated",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			if err := alexatest.CheckSubscription(user, event); err != nil {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := alexatest.CheckSubscription(opts.User, opts.Event); err != nil {
 				var ve *alexa.ValidationError
 				if errors.As(err, &ve) {
 					for i := range ve.Violations {
@@ -231,40 +312,52 @@ when it names a loopback host, or http://` + DefaultEmulatorAddr + `.`,
 				}
 				return about("emulator "+name, err)
 			}
-			base, err := a.emulatorURL(emulator)
-			if err != nil {
+			if err := opts.check(f); err != nil {
 				return err
 			}
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			var res alexatest.SubscriptionResult
-			if err := a.admin(ctx, base, http.MethodPost, alexatest.AdminSubscriptions, alexatest.SubscriptionChange{UserID: user, EventName: event, Subscribed: &on}, &res); err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			if a.json() {
-				a.printJSON(res)
-				return deliveryFailed(res.Delivery)
-			}
-			now := "none"
-			if len(res.EventNames) > 0 {
-				now = strings.Join(res.EventNames, ", ")
-			}
-			switch {
-			case !res.Changed:
-				fmt.Fprintf(a.env.Stdout, "%s was already %s %s %s (subscriptions: %s); nothing sent to the skill\n", user, past, to, event, now)
-			case res.Delivery == nil:
-				fmt.Fprintf(a.env.Stdout, "%s %s %s %s (subscriptions: %s); the emulator has no --skill-endpoint, nothing sent\n", past, user, to, event, now)
-			default:
-				fmt.Fprintf(a.env.Stdout, "%s %s %s %s (subscriptions: %s); %s\n", past, user, to, event, now, deliveryLine(res.Delivery))
-			}
-			return deliveryFailed(res.Delivery)
-		}),
+			return runEmulatorSubscribe(cmd.Context(), opts)
+		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&user, "user", "", "the userId, as the skill sees it (required)")
-	f.StringVar(&event, "event", "", "the event's schema name, such as AMAZON.WeatherAlert.Activated (required)")
-	f.StringVar(&emulator, "emulator", "", "the emulator's URL (env "+EnvEmulatorURL+"; default http://"+DefaultEmulatorAddr+")")
+	fs := cmd.Flags()
+	fs.StringVar(&opts.User, "user", "", "the userId, as the skill sees it (required)")
+	fs.StringVar(&opts.Event, "event", "", "the event's schema name, such as AMAZON.WeatherAlert.Activated (required)")
+	opts.register(cmd)
 	return cmd
+}
+
+// runEmulatorSubscribe changes the subscription and prints the skill's
+// answer.
+func runEmulatorSubscribe(ctx context.Context, opts *EmulatorSubscribeOptions) error {
+	past, to := "subscribed", "to"
+	if !opts.Subscribe {
+		past, to = "unsubscribed", "from"
+	}
+	on := opts.Subscribe
+	var res alexatest.SubscriptionResult
+	if err := opts.call(ctx, http.MethodPost, alexatest.AdminSubscriptions, alexatest.SubscriptionChange{UserID: opts.User, EventName: opts.Event, Subscribed: &on}, &res); err != nil {
+		return err
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(res)
+		return deliveryFailed(res.Delivery)
+	}
+	now := "none"
+	if len(res.EventNames) > 0 {
+		now = strings.Join(res.EventNames, ", ")
+	}
+	user, event, w := opts.User, opts.Event, opts.IO.Out
+	switch {
+	case !res.Changed:
+		fmt.Fprintf(w, "%s was already %s %s %s (subscriptions: %s); nothing sent to the skill\n", user, past, to, event, now)
+	case res.Delivery == nil:
+		fmt.Fprintf(w, "%s %s %s %s (subscriptions: %s); the emulator has no --skill-endpoint, nothing sent\n", past, user, to, event, now)
+	default:
+		fmt.Fprintf(w, "%s %s %s %s (subscriptions: %s); %s\n", past, user, to, event, now, deliveryLine(res.Delivery))
+	}
+	return deliveryFailed(res.Delivery)
 }
 
 // flagOf names the flag of an admin request field.
@@ -278,47 +371,70 @@ func flagOf(field string) string {
 	return field
 }
 
-func (a *app) subscriptionsCommand() *cobra.Command {
-	var user, emulator string
+// EmulatorSubscriptionsOptions are the inputs of emulator subscriptions.
+type EmulatorSubscriptionsOptions struct {
+	EmulatorAdminOptions
+	// User is --user; "" lists every user's.
+	User string
+}
+
+// NewCmdEmulatorSubscriptions returns emulator subscriptions; runF, when
+// not nil, runs instead of runEmulatorSubscriptions.
+func NewCmdEmulatorSubscriptions(f *Factory, runF func(*EmulatorSubscriptionsOptions) error) *cobra.Command {
+	opts := &EmulatorSubscriptionsOptions{EmulatorAdminOptions: newEmulatorAdminOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "subscriptions [--user USERID] [--emulator URL]",
 		Short: "List the subscriptions of a running emulator",
 		Args:  exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			base, err := a.emulatorURL(emulator)
-			if err != nil {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.check(f); err != nil {
 				return err
 			}
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			path := alexatest.AdminSubscriptions
-			if user != "" {
-				path += "?user=" + url.QueryEscape(user)
+			if runF != nil {
+				return runF(opts)
 			}
-			var l alexatest.Listing[alexatest.Subscription]
-			if err := a.admin(ctx, base, http.MethodGet, path, nil, &l); err != nil {
-				return err
-			}
-			if a.json() {
-				a.printJSON(l.Items)
-				return nil
-			}
-			if len(l.Items) == 0 {
-				fmt.Fprintln(a.env.Stdout, "no subscriptions")
-			}
-			for _, s := range l.Items {
-				fmt.Fprintf(a.env.Stdout, "%s: %s\n", s.UserID, strings.Join(s.EventNames, ", "))
-			}
-			return nil
-		}),
+			return runEmulatorSubscriptions(cmd.Context(), opts)
+		},
 	}
-	cmd.Flags().StringVar(&user, "user", "", "only this userId")
-	cmd.Flags().StringVar(&emulator, "emulator", "", "the emulator's URL (env "+EnvEmulatorURL+"; default http://"+DefaultEmulatorAddr+")")
+	cmd.Flags().StringVar(&opts.User, "user", "", "only this userId")
+	opts.register(cmd)
 	return cmd
 }
 
-func (a *app) grantCommand() *cobra.Command {
-	var user, emulator string
+// runEmulatorSubscriptions lists the subscriptions.
+func runEmulatorSubscriptions(ctx context.Context, opts *EmulatorSubscriptionsOptions) error {
+	path := alexatest.AdminSubscriptions
+	if opts.User != "" {
+		path += "?user=" + url.QueryEscape(opts.User)
+	}
+	var l alexatest.Listing[alexatest.Subscription]
+	if err := opts.call(ctx, http.MethodGet, path, nil, &l); err != nil {
+		return err
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(l.Items)
+		return nil
+	}
+	if len(l.Items) == 0 {
+		fmt.Fprintln(opts.IO.Out, "no subscriptions")
+	}
+	for _, s := range l.Items {
+		fmt.Fprintf(opts.IO.Out, "%s: %s\n", s.UserID, strings.Join(s.EventNames, ", "))
+	}
+	return nil
+}
+
+// EmulatorGrantOptions are the inputs of emulator grant.
+type EmulatorGrantOptions struct {
+	EmulatorAdminOptions
+	// User is --user.
+	User string
+}
+
+// NewCmdEmulatorGrant returns emulator grant; runF, when not nil, runs
+// instead of runEmulatorGrant.
+func NewCmdEmulatorGrant(f *Factory, runF func(*EmulatorGrantOptions) error) *cobra.Command {
+	opts := &EmulatorGrantOptions{EmulatorAdminOptions: newEmulatorAdminOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "grant --user USERID [--emulator URL]",
 		Short: "Send the skill an Alexa.Authorization.Grant from a running emulator",
@@ -335,34 +451,40 @@ The emulator is --emulator URL, or ` + EnvEmulatorURL + `, or ` + EnvEndpoint + 
 when it names a loopback host, or http://` + DefaultEmulatorAddr + `.`,
 		Example: "  alexa-oos emulator grant --user amzn1.ask.account.X",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			var vs validate.Violations
-			if user == "" {
+			if opts.User == "" {
 				vs.Add("--user", "is required: the userId the skill sees in its requests", nil)
 			}
-			vs.AddUserID("--user", user)
+			vs.AddUserID("--user", opts.User)
 			if err := vs.Err(""); err != nil {
 				return about("emulator grant", err)
 			}
-			base, err := a.emulatorURL(emulator)
-			if err != nil {
+			if err := opts.check(f); err != nil {
 				return err
 			}
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			var res alexatest.GrantResult
-			if err := a.admin(ctx, base, http.MethodPost, alexatest.AdminGrants, alexatest.GrantRequest{UserID: user}, &res); err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			if a.json() {
-				a.printJSON(res)
-			} else {
-				fmt.Fprintf(a.env.Stdout, "sent %s for %s; %s\n", res.Delivery.Type, user, deliveryLine(&res.Delivery))
-			}
-			return deliveryFailed(&res.Delivery)
-		}),
+			return runEmulatorGrant(cmd.Context(), opts)
+		},
 	}
-	cmd.Flags().StringVar(&user, "user", "", "the userId, as the skill sees it (required)")
-	cmd.Flags().StringVar(&emulator, "emulator", "", "the emulator's URL (env "+EnvEmulatorURL+"; default http://"+DefaultEmulatorAddr+")")
+	cmd.Flags().StringVar(&opts.User, "user", "", "the userId, as the skill sees it (required)")
+	opts.register(cmd)
 	return cmd
+}
+
+// runEmulatorGrant has the emulator send the grant and prints the skill's
+// answer.
+func runEmulatorGrant(ctx context.Context, opts *EmulatorGrantOptions) error {
+	var res alexatest.GrantResult
+	if err := opts.call(ctx, http.MethodPost, alexatest.AdminGrants, alexatest.GrantRequest{UserID: opts.User}, &res); err != nil {
+		return err
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(res)
+	} else {
+		fmt.Fprintf(opts.IO.Out, "sent %s for %s; %s\n", res.Delivery.Type, opts.User, deliveryLine(&res.Delivery))
+	}
+	return deliveryFailed(&res.Delivery)
 }

@@ -204,8 +204,7 @@ func TestEmulatorURLDefaults(t *testing.T) {
 		{"", map[string]string{EnvEndpoint: "http://localhost:3"}, "http://localhost:3"},
 		{"", map[string]string{EnvEndpoint: "https://api.amazonalexa.com"}, "http://" + DefaultEmulatorAddr},
 	} {
-		a := &app{env: Env{Getenv: func(k string) string { return tt.env[k] }}}
-		if got, err := a.emulatorURL(tt.flag); err != nil || got != tt.want {
+		if got, err := emulatorURL(func(k string) string { return tt.env[k] }, tt.flag); err != nil || got != tt.want {
 			t.Errorf("flag %q env %v: %q %v, want %q", tt.flag, tt.env, got, err, tt.want)
 		}
 	}

@@ -12,22 +12,26 @@ package cli
 //     nothing is configured), and the values of its flags and arguments;
 //   - NewCmdX(f *Factory, runF func(*XOptions) error) *cobra.Command,
 //     whose RunE copies the arguments and the global flags it needs
-//     (--timeout, --any-locale, -v) into the options and checks them, with
-//     no I/O, and then calls runF when given (tests capture the options
-//     that way, see flags_test.go) or runX;
+//     (--timeout, --any-locale, the queue's --database-url, -v) into the
+//     options and checks them, with no I/O and no environment lookup (what
+//     comes from files or the environment, such as credentials or
+//     DATABASE_URL, is read by the run), and then calls runF when given
+//     (tests capture the options that way, see flags_test.go) or runX;
 //   - runX(ctx, opts) error, which does the work in three steps:
 //     resolution (target, inputs, validation: nothing sent), the call,
 //     then the output (text, or JSON with -o json). It takes ctx first, as
 //     every call here does, instead of keeping one in the options.
 //
-// A group is built by xGroup(cmds...) (proactiveGroup(f, cmds...), for
-// its --any-locale), and NewCmdX(f) adds its commands to it: a test puts
-// one command, built with its runF, in its real group. Errors
-// returned from RunE are classified once, by the root (classifyRunE): a
-// command returns usagef(...) for a usage error, the library's errors as
-// they are. Enum flags are defined with stringEnumFlag. The emulator
-// command (with its skill subcommands and --open) and the queue commands
-// still have the older shape, methods of app.
+// A group is built by xGroup(cmds...) (proactiveGroup(f, cmds...) and
+// queueGroup(f, cmds...), for the flags their commands share, which land
+// in the Factory's globalFlags), and NewCmdX(f) adds its commands to it:
+// a test puts one command, built with its runF, in its real group. The
+// emulator is both a command and a group: NewCmdEmulator(f, runF) is the
+// command alone, emulatorGroup(f, cmds...) holds its admin subcommands.
+// Errors returned from RunE are classified once, by the root
+// (classifyRunE): a command returns usagef(...) for a usage error, the
+// library's errors as they are. Enum flags are defined with
+// stringEnumFlag.
 
 import (
 	"context"
@@ -40,8 +44,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexa-oos/alexa/alexatest"
-	"github.com/alexa-oos/alexa/proactive"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -97,8 +99,9 @@ type globalFlags struct {
 	tokenURL         string
 	timeout          time.Duration
 	verbose          bool
-	http2            bool
-	anyLocale        bool // proactive --any-locale
+	http2            bool    // --http2
+	anyLocale        bool    // proactive --any-locale
+	queueDB          QueueDB // queue --database-url, --schema, --queue
 
 	flags  *pflag.FlagSet // the root's persistent flags, to tell set from default
 	logger *slog.Logger
@@ -217,51 +220,4 @@ func flagError(cmd *cobra.Command, err error) error {
 		return usagef("%v", ee)
 	}
 	return usagef("%v", err)
-}
-
-// app is the older shape of a command's dependencies, still used by the
-// emulator and queue commands: its methods and env are the Factory's, as such
-// commands expect them, until they are rebuilt as NewCmdX (then app
-// goes). New commands take a *Factory and an options struct instead (see
-// the top of this file).
-type app struct {
-	*Factory
-	env Env
-}
-
-func (f *Factory) app() *app {
-	return &app{Factory: f, env: Env{Stdin: f.IO.In, Stdout: f.IO.Out, Stderr: f.IO.ErrOut, Getenv: f.Getenv, Now: f.Now}}
-}
-
-func (a *app) json() bool                                         { return a.IO.JSON() }
-func (a *app) now() time.Time                                     { return a.Now() }
-func (a *app) printJSON(v any)                                    { a.IO.printJSON(v) }
-func (a *app) writeJSON(v any, indent string) error               { return a.IO.writeJSON(v, indent) }
-func (a *app) warn(format string, args ...any)                    { a.IO.warnf(format, args...) }
-func (a *app) classify(err error) *cliError                       { return classify(err, a.timeout) }
-func (a *app) readJSON(flag, file string) (string, []byte, error) { return a.IO.readJSON(flag, file) }
-func (a *app) rules() proactive.Rules                             { return proactiveRules(a.Now, a.anyLocale) }
-func (a *app) connect(t *target, doing string)                    { t.connect(doing, alexatest.Options{}) }
-func (a *app) connectWith(t *target, doing string, opts alexatest.Options) {
-	t.connect(doing, opts)
-}
-
-// context returns the context of a command run: cmd's, bounded by
-// --timeout.
-func (a *app) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
-	return withTimeout(cmd.Context(), a.timeout)
-}
-
-// bulkContext is the context of a long job, as bulkContext says: cmd's,
-// cancelled with errTimedOut only when --timeout was given.
-func (a *app) bulkContext(cmd *cobra.Command) (context.Context, context.CancelCauseFunc) {
-	return bulkContext(cmd.Context(), &BulkOptions{Timeout: a.timeout, TimeoutGiven: a.timeoutGiven()})
-}
-
-// progressInterval is the period of the plain progress line, from
-// EnvProgressInterval.
-func (a *app) progressInterval() (time.Duration, error) { return progressInterval(a.Getenv) }
-
-func (a *app) run(f func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
-	return f // the root classifies every command's errors
 }

@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/bulk"
 	"github.com/alexa-oos/alexa/proactive"
+	"github.com/alexa-oos/alexa/queue"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/spf13/cobra"
@@ -22,18 +25,21 @@ import (
 var testNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // parseCase is one command line, and the options it must give the command
-// (or the usage error it must be refused with, before the command runs).
+// (or the usage error it must be refused with, before the command runs:
+// wantErr is in the error, wantStderr in what the error reports).
 type parseCase[O any] struct {
-	name    string
-	vars    map[string]string
-	args    []string
-	want    O
-	wantErr string
+	name       string
+	vars       map[string]string
+	args       []string
+	want       O
+	wantErr    string
+	wantStderr string
 }
 
 // ignoreDeps leaves out of comparisons what options hold of the Factory.
 var ignoreDeps = cmp.Options{
-	cmpopts.IgnoreTypes((*IOStreams)(nil), func() time.Time { return time.Time{} }, func(bool) (*target, error) { return nil, nil }),
+	cmpopts.IgnoreTypes((*IOStreams)(nil), func() time.Time { return time.Time{} }, func(bool) (*target, error) { return nil, nil },
+		func(string) string { return "" }, func() (alexa.Credentials, error) { return alexa.Credentials{}, nil }),
 	cmpopts.IgnoreUnexported(DatastoreTarget{}),
 	cmpopts.EquateEmpty(),
 	// A schema is known by its name (its Example is a function).
@@ -73,6 +79,9 @@ func testParse[O any](t *testing.T, newCmd func(*Factory, func(*O) error) *cobra
 				if code := f.finish(err); code != ExitUsage {
 					t.Errorf("exit %d, want %d", code, ExitUsage)
 				}
+				if !strings.Contains(stderr.String(), tt.wantStderr) {
+					t.Errorf("stderr %q, want %q in it", stderr.String(), tt.wantStderr)
+				}
 				if got != nil {
 					t.Errorf("the command ran with %+v", *got)
 				}
@@ -104,6 +113,8 @@ func inProactive(f *Factory, c *cobra.Command) *cobra.Command { return proactive
 func inMessage(_ *Factory, c *cobra.Command) *cobra.Command   { return messageGroup(c) }
 func inBulk(_ *Factory, c *cobra.Command) *cobra.Command      { return bulkGroup(c) }
 func inDatastore(_ *Factory, c *cobra.Command) *cobra.Command { return datastoreGroup(c) }
+func inEmulator(f *Factory, c *cobra.Command) *cobra.Command  { return emulatorGroup(f, c) }
+func inQueue(f *Factory, c *cobra.Command) *cobra.Command     { return queueGroup(f, c) }
 
 func args(s string) []string { return strings.Fields(s) }
 
@@ -289,6 +300,164 @@ func TestNewCmdDatastore(t *testing.T) {
 	testParse(t, NewCmdDatastoreCancel, inDatastore, []parseCase[DatastoreCancelOptions]{
 		{name: "id", args: args("datastore cancel q1"), want: DatastoreCancelOptions{ID: "q1", Timeout: DefaultTimeout}},
 		{name: "two ids", args: args("datastore cancel q1 q2"), wantErr: "(got 2 arguments)"},
+	})
+}
+
+// The emulator's flags are checked before it reads a file or listens:
+// --skill-ca-file and --client-secret-file are read by the run.
+func TestNewCmdEmulator(t *testing.T) {
+	t.Parallel()
+	def := EmulatorOptions{Addr: DefaultEmulatorAddr, MaxRecords: alexatest.DefaultMaxRecords, ReadTimeout: alexatest.DefaultReadTimeout,
+		Skill: EmulatorSkill{ApplicationID: alexatest.DefaultApplicationID}}
+	with := func(change func(*EmulatorOptions)) EmulatorOptions {
+		o := def
+		change(&o)
+		return o
+	}
+	testParse(t, NewCmdEmulator, nil, []parseCase[EmulatorOptions]{
+		{name: "defaults", args: args("emulator"), want: def},
+		{name: "addr", args: args("emulator --addr 127.0.0.1:0"), want: with(func(o *EmulatorOptions) { o.Addr = "127.0.0.1:0" })},
+		{name: "skill endpoint", args: args("emulator --skill-endpoint http://127.0.0.1:8080/alexa --skill-id amzn1.ask.skill.X"),
+			want: with(func(o *EmulatorOptions) {
+				o.Skill.Endpoint, o.Skill.ApplicationID = "http://127.0.0.1:8080/alexa", "amzn1.ask.skill.X"
+			})},
+		{name: "skill CA file, read by the run", args: args("emulator --skill-endpoint https://127.0.0.1/ --skill-ca-file missing.pem"),
+			want: with(func(o *EmulatorOptions) { o.Skill.Endpoint, o.Skill.CAFile = "https://127.0.0.1/", "missing.pem" })},
+		{name: "insecure on loopback", args: args("emulator --skill-endpoint https://localhost:8443/ --skill-insecure"),
+			want: with(func(o *EmulatorOptions) { o.Skill.Endpoint, o.Skill.Insecure = "https://localhost:8443/", true })},
+		{name: "allow unsubscribed", args: args("emulator --allow-unsubscribed"), want: with(func(o *EmulatorOptions) { o.Skill.AllowUnsubscribed = true })},
+		{name: "open", args: args("emulator --open"), want: with(func(o *EmulatorOptions) { o.Open = true })},
+		{name: "max records", args: args("emulator --max-records 100000"), want: with(func(o *EmulatorOptions) { o.MaxRecords = 100000 })},
+		{name: "keep no records", args: args("emulator --max-records 0"), want: with(func(o *EmulatorOptions) { o.MaxRecords = 0 })},
+		{name: "scopes", args: args("emulator --scope alexa::proactive_events --scope alexa:skill_messaging"),
+			want: with(func(o *EmulatorOptions) { o.Scopes = []string{"alexa::proactive_events", "alexa:skill_messaging"} })},
+		{name: "rate limit, read timeout, remote admin", args: args("emulator --rate-limit 2.5 --read-timeout 3s --allow-remote-admin"),
+			want: with(func(o *EmulatorOptions) { o.RateLimit, o.ReadTimeout, o.AllowRemoteAdmin = 2.5, 3*time.Second, true })},
+		{name: "secret file, read by the run", args: args("--client-id c --client-secret-file missing.txt emulator"),
+			want: with(func(o *EmulatorOptions) { o.ClientSecretFile = "missing.txt" })},
+		{name: "bad max records", args: args("emulator --max-records -1"), wantErr: "--max-records: must be 0 or more, 0 to keep none (got -1)"},
+		{name: "max records not a number", args: args("emulator --max-records many"), wantErr: `invalid argument "many" for "--max-records"`},
+		{name: "empty scope", args: []string{"emulator", "--scope", ""}, wantErr: `--scope: must be one scope, non-empty and without spaces, such as alexa::proactive_events (got "")`},
+		{name: "two scopes in one", args: []string{"emulator", "--scope", "a b"}, wantErr: `(got "a b")`},
+		{name: "negative rate limit", args: args("emulator --rate-limit -1"), wantErr: "--rate-limit: must be a number of requests per second, 0 for no limit (got -1)"},
+		{name: "rate limit not a number", args: args("emulator --rate-limit NaN"), wantErr: "(got NaN)"},
+		{name: "no read timeout", args: args("emulator --read-timeout 0s"), wantErr: "--read-timeout: must be more than 0 (got 0s)"},
+		{name: "plain http skill", args: args("emulator --skill-endpoint http://skill.example.com/"), wantErr: "--skill-endpoint: may be plain http only on a loopback host"},
+		{name: "relative skill endpoint", args: args("emulator --skill-endpoint skill.example.com"), wantErr: "--skill-endpoint: must be an absolute http or https URL"},
+		{name: "insecure off loopback", args: args("emulator --skill-endpoint https://skill.example.com/ --skill-insecure"), wantErr: "--skill-endpoint: may skip certificate verification only on a loopback host"},
+		{name: "insecure without endpoint", args: args("emulator --skill-insecure"), wantErr: "--skill-insecure: needs --skill-endpoint"},
+		{name: "CA file without endpoint", args: args("emulator --skill-ca-file ca.pem"), wantErr: "--skill-ca-file: needs --skill-endpoint"},
+		{name: "CA file and insecure", args: args("emulator --skill-endpoint https://127.0.0.1/ --skill-ca-file ca.pem --skill-insecure"), wantErr: "--skill-ca-file and --skill-insecure: give one"},
+		{name: "empty skill id", args: []string{"emulator", "--skill-endpoint", "https://127.0.0.1/", "--skill-id", ""}, wantErr: "--skill-id: must not be empty"},
+		{name: "argument", args: args("emulator 127.0.0.1:0"), wantErr: "alexa-oos emulator: expects no arguments (got 1 arguments)"},
+	})
+}
+
+// The admin subcommands check --user, --event and --emulator before any
+// request; the environment's emulator URL is looked up by the run.
+func TestNewCmdEmulatorAdmin(t *testing.T) {
+	t.Parallel()
+	const user, event = "amzn1.ask.account.X", "AMAZON.WeatherAlert.Activated"
+	admin := EmulatorAdminOptions{Timeout: DefaultTimeout}
+	sub := EmulatorSubscribeOptions{EmulatorAdminOptions: admin, User: user, Event: event, Subscribe: true}
+	testParse(t, NewCmdEmulatorSubscribe, inEmulator, []parseCase[EmulatorSubscribeOptions]{
+		{name: "subscribe", args: args("emulator subscribe --user " + user + " --event " + event), want: sub},
+		{name: "emulator and timeout", args: args("--timeout 5s emulator subscribe --user " + user + " --event " + event + " --emulator http://127.0.0.1:1/"),
+			want: EmulatorSubscribeOptions{EmulatorAdminOptions: EmulatorAdminOptions{Emulator: "http://127.0.0.1:1/", Timeout: 5 * time.Second}, User: user, Event: event, Subscribe: true}},
+		{name: "no user", args: args("emulator subscribe --event " + event), wantErr: "emulator subscribe: 1 problem, nothing sent", wantStderr: "--user: is required"},
+		{name: "no event", args: args("emulator subscribe --user " + user), wantErr: "emulator subscribe: 1 problem", wantStderr: "--event: is required"},
+		{name: "neither", args: args("emulator subscribe"), wantErr: "emulator subscribe: 2 problems"},
+		{name: "event with a space", args: []string{"emulator", "subscribe", "--user", user, "--event", "a b"}, wantStderr: "--event: must not contain spaces", wantErr: "1 problem"},
+		{name: "bad emulator URL", args: args("emulator subscribe --user " + user + " --event " + event + " --emulator ftp://x"), wantErr: `--emulator: must be the emulator's URL, such as http://127.0.0.1:8934 (got "ftp://x")`},
+		{name: "argument", args: args("emulator subscribe --user " + user + " --event " + event + " extra"), wantErr: "expects no arguments"},
+	})
+	unsub := sub
+	unsub.Subscribe = false
+	testParse(t, NewCmdEmulatorUnsubscribe, inEmulator, []parseCase[EmulatorSubscribeOptions]{
+		{name: "unsubscribe", args: args("emulator unsubscribe --user " + user + " --event " + event), want: unsub},
+		{name: "no event", args: args("emulator unsubscribe --user " + user), wantErr: "emulator unsubscribe: 1 problem", wantStderr: "--event: is required"},
+	})
+	testParse(t, NewCmdEmulatorSubscriptions, inEmulator, []parseCase[EmulatorSubscriptionsOptions]{
+		{name: "all", args: args("emulator subscriptions"), want: EmulatorSubscriptionsOptions{EmulatorAdminOptions: admin}},
+		{name: "one user", args: args("emulator subscriptions --user " + user), want: EmulatorSubscriptionsOptions{EmulatorAdminOptions: admin, User: user}},
+		{name: "bad emulator URL", args: args("emulator subscriptions --emulator 127.0.0.1:8934"), wantErr: "--emulator: must be the emulator's URL"},
+	})
+	testParse(t, NewCmdEmulatorGrant, inEmulator, []parseCase[EmulatorGrantOptions]{
+		{name: "grant", args: args("emulator grant --user " + user), want: EmulatorGrantOptions{EmulatorAdminOptions: admin, User: user}},
+		{name: "no user", args: args("emulator grant"), wantErr: "emulator grant: 1 problem", wantStderr: "--user: is required"},
+		{name: "bad emulator URL", args: args("emulator grant --user " + user + " --emulator http://"), wantErr: "--emulator: must be the emulator's URL"},
+	})
+}
+
+// The queue commands take the group's flags; the database URL of the
+// environment is looked up by the run, not when parsing.
+func TestNewCmdQueue(t *testing.T) {
+	t.Parallel()
+	db := QueueOptions{DB: QueueDB{Queue: queue.DefaultQueue}}
+	enq := QueueEnqueueOptions{QueueOptions: db, Input: "in.jsonl", Kind: "auto", Stage: proactive.Development, Timeout: DefaultTimeout}
+	withEnq := func(change func(*QueueEnqueueOptions)) QueueEnqueueOptions {
+		o := enq
+		change(&o)
+		return o
+	}
+	testParse(t, NewCmdQueueEnqueue, inQueue, []parseCase[QueueEnqueueOptions]{
+		{name: "defaults", vars: map[string]string{EnvDatabaseURL: "postgres://u:p@h/db"}, args: args("queue enqueue --input in.jsonl"), want: enq},
+		{name: "group flags", args: args("queue --database-url postgres://h/db --schema s enqueue --input - --queue q -v"),
+			want: withEnq(func(o *QueueEnqueueOptions) {
+				o.Input, o.DB, o.Verbose = "-", QueueDB{URL: "postgres://h/db", Schema: "s", Queue: "q"}, true
+			})},
+		{name: "kind", args: args("queue enqueue --input in.jsonl --kind datastore"), want: withEnq(func(o *QueueEnqueueOptions) { o.Kind = "datastore" })},
+		{name: "kind in any case", args: args("queue enqueue --input in.jsonl --kind Proactive --stage LIVE"),
+			want: withEnq(func(o *QueueEnqueueOptions) { o.Kind, o.Stage = "proactive", proactive.Live })},
+		{name: "at, a delay", args: args("queue enqueue --input in.jsonl --at 90m"), want: withEnq(func(o *QueueEnqueueOptions) { o.At = testNow.Add(90 * time.Minute) })},
+		{name: "at, a time", args: args("queue enqueue --input in.jsonl --at 2030-01-02T05:00:00+01:00"),
+			want: withEnq(func(o *QueueEnqueueOptions) { o.At = time.Date(2030, 1, 2, 4, 0, 0, 0, time.UTC) })},
+		{name: "priority and timeout", args: args("--timeout 1m queue enqueue --input in.jsonl --priority 4"),
+			want: withEnq(func(o *QueueEnqueueOptions) { o.Priority, o.Timeout, o.TimeoutGiven = 4, time.Minute, true })},
+		{name: "bad kind", args: args("queue enqueue --input in.jsonl --kind event"), wantErr: `--kind: must be auto, message, proactive or datastore (got "event")`},
+		{name: "bad stage", args: args("queue enqueue --input in.jsonl --stage prod"), wantErr: `--stage: must be development or live (got "prod")`},
+		{name: "at, no zone", args: args("queue enqueue --input in.jsonl --at 2030-01-02T05:00:00"), wantErr: `--at: must be an RFC 3339 time with its zone`},
+		{name: "at, a word", args: args("queue enqueue --input in.jsonl --at tomorrow"), wantErr: `(got "tomorrow")`},
+		{name: "at, a negative delay", args: args("queue enqueue --input in.jsonl --at -5m"), wantErr: `--at: a delay must not be negative (got "-5m")`},
+		{name: "priority", args: args("queue enqueue --input in.jsonl --priority 5"), wantErr: "--priority: must be 1 (first) to 4 (got 5)"},
+		{name: "no input", args: args("queue enqueue"), wantErr: "alexa-oos queue enqueue: --input FILE is required"},
+		{name: "argument", args: args("queue enqueue in.jsonl"), wantErr: "expects no arguments (the input is --input FILE)"},
+	})
+
+	work := QueueWorkOptions{QueueOptions: db, Concurrency: queue.DefaultConcurrency, Burst: 1, ProgressInterval: DefaultProgressInterval, Timeout: DefaultTimeout}
+	withWork := func(change func(*QueueWorkOptions)) QueueWorkOptions {
+		o := work
+		change(&o)
+		return o
+	}
+	testParse(t, NewCmdQueueWork, inQueue, []parseCase[QueueWorkOptions]{
+		{name: "defaults", args: args("queue work"), want: work},
+		{name: "concurrency, rate, burst", args: args("queue work --concurrency 64 --rate 2.5 --burst 10"),
+			want: withWork(func(o *QueueWorkOptions) { o.Concurrency, o.Rate, o.Burst = 64, 2.5, 10 })},
+		{name: "progress interval and timeout", vars: map[string]string{EnvProgressInterval: "1s"}, args: args("queue work --timeout 10m"),
+			want: withWork(func(o *QueueWorkOptions) {
+				o.ProgressInterval, o.Timeout, o.TimeoutGiven = time.Second, 10*time.Minute, true
+			})},
+		{name: "no concurrency", args: args("queue work --concurrency 0"), wantErr: "--concurrency: must be at least 1 (got 0)"},
+		{name: "negative rate", args: args("queue work --rate -1"), wantErr: "--rate: must be a number of requests per second (got -1)"},
+		{name: "infinite rate", args: args("queue work --rate Inf"), wantErr: "(got +Inf)"},
+		{name: "rate not a number", args: args("queue work --rate fast"), wantErr: `invalid argument "fast" for "--rate"`},
+		{name: "no burst", args: args("queue work --burst 0"), wantErr: "--burst: must be at least 1 (got 0)"},
+		{name: "bad progress interval", vars: map[string]string{EnvProgressInterval: "soon"}, args: args("queue work"), wantErr: EnvProgressInterval + `: must be a positive duration`},
+	}, EnvProgressInterval)
+
+	testParse(t, NewCmdQueueStatus, inQueue, []parseCase[QueueStatusOptions]{
+		{name: "defaults", args: args("queue status"), want: QueueStatusOptions{QueueOptions: db, Errors: 10, Timeout: DefaultTimeout}},
+		{name: "errors", args: args("queue status --errors 0 --queue q"), want: QueueStatusOptions{QueueOptions: QueueOptions{DB: QueueDB{Queue: "q"}}, Timeout: DefaultTimeout}},
+		{name: "negative errors", args: args("queue status --errors -1"), wantErr: "--errors: must not be negative (got -1)"},
+	})
+	testParse(t, NewCmdQueueMigrate, inQueue, []parseCase[QueueMigrateOptions]{
+		{name: "migrate", args: args("queue migrate --schema s --timeout 2m"), want: QueueMigrateOptions{QueueOptions: QueueOptions{DB: QueueDB{Schema: "s", Queue: queue.DefaultQueue}}, Timeout: 2 * time.Minute}},
+		{name: "argument", args: args("queue migrate now"), wantErr: "expects no arguments"},
+	})
+	testParse(t, NewCmdQueueUI, inQueue, []parseCase[QueueUIOptions]{
+		{name: "defaults", args: args("queue ui"), want: QueueUIOptions{QueueOptions: db, Addr: DefaultUIAddr}},
+		{name: "addr", args: args("queue ui --addr 127.0.0.1:0"), want: QueueUIOptions{QueueOptions: db, Addr: "127.0.0.1:0"}},
 	})
 }
 

@@ -14,11 +14,12 @@ import (
 // way to: the command in $BROWSER, else xdg-open (Linux and the BSDs),
 // open (macOS) or the URL handler of Windows. It starts the opener and
 // does not wait for it. Without an opener it returns an error saying so;
-// "alexa-oos emulator --open" then prints a notice and serves on.
-func (a *app) openInBrowser(url string) error {
+// "alexa-oos emulator --open" then prints a notice and serves on. getenv
+// looks up $BROWSER and $PATH.
+func openInBrowser(getenv func(string) string, url string) error {
 	var name string
 	var args []string
-	if b := strings.TrimSpace(a.env.Getenv("BROWSER")); b != "" {
+	if b := strings.TrimSpace(getenv("BROWSER")); b != "" {
 		// $BROWSER is a ":"-separated list of commands; take the first,
 		// with %s standing for the URL when it has one.
 		first, _, _ := strings.Cut(b, string(os.PathListSeparator))
@@ -44,7 +45,7 @@ func (a *app) openInBrowser(url string) error {
 			name, args = "xdg-open", []string{url}
 		}
 	}
-	path, err := a.lookPath(name)
+	path, err := lookPath(getenv, name)
 	if err != nil {
 		return err
 	}
@@ -56,16 +57,17 @@ func (a *app) openInBrowser(url string) error {
 	return nil
 }
 
-// lookPath finds an executable by name in the command's $PATH (Env.Getenv,
-// so that tests choose it), or as given when name is a path.
-func (a *app) lookPath(name string) (string, error) {
+// lookPath finds an executable by name in the $PATH of getenv (the
+// command's environment, so that tests choose it), or as given when name
+// is a path.
+func lookPath(getenv func(string) string, name string) (string, error) {
 	if strings.ContainsRune(name, filepath.Separator) {
 		if executable(name) {
 			return name, nil
 		}
 		return "", fmt.Errorf("%s is not an executable file", name)
 	}
-	for _, dir := range filepath.SplitList(a.env.Getenv("PATH")) {
+	for _, dir := range filepath.SplitList(getenv("PATH")) {
 		if dir == "" {
 			continue
 		}

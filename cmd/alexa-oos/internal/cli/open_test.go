@@ -14,10 +14,10 @@ import (
 	"time"
 )
 
-// runEmulator runs "alexa-oos -o json emulator --addr 127.0.0.1:0 args..."
+// runEmulatorIn runs "alexa-oos -o json emulator --addr 127.0.0.1:0 args..."
 // with the environment env, and returns its banner and stderr; it stops
 // when the test ends.
-func runEmulator(t *testing.T, env map[string]string, args ...string) (map[string]any, *syncBuffer) {
+func runEmulatorIn(t *testing.T, env map[string]string, args ...string) (map[string]any, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -82,7 +82,7 @@ func TestEmulatorOpenConsole(t *testing.T) {
 		opener = "open"
 	}
 	dir := fakeOpener(t, opener)
-	banner, _ := runEmulator(t, map[string]string{"PATH": dir}, "--open")
+	banner, _ := runEmulatorIn(t, map[string]string{"PATH": dir}, "--open")
 	console, _ := banner["console"].(string)
 	if console != banner["endpoint"].(string)+"/" {
 		t.Fatalf("banner console %q, endpoint %v", console, banner["endpoint"])
@@ -101,7 +101,7 @@ func TestEmulatorOpenConsole(t *testing.T) {
 	}
 
 	browser := fakeOpener(t, "my-browser")
-	banner, _ = runEmulator(t, map[string]string{"BROWSER": filepath.Join(browser, "my-browser") + " --new-tab %s:firefox"}, "--open")
+	banner, _ = runEmulatorIn(t, map[string]string{"BROWSER": filepath.Join(browser, "my-browser") + " --new-tab %s:firefox"}, "--open")
 	if got, want := waitOpened(t, browser), "--new-tab "+banner["console"].(string); got != want {
 		t.Errorf("$BROWSER got %q, want %q", got, want)
 	}
@@ -110,7 +110,7 @@ func TestEmulatorOpenConsole(t *testing.T) {
 // Without a browser to open, --open says so and the emulator serves on.
 func TestEmulatorOpenWithoutBrowser(t *testing.T) {
 	t.Parallel()
-	banner, stderr := runEmulator(t, map[string]string{"PATH": t.TempDir()}, "--open")
+	banner, stderr := runEmulatorIn(t, map[string]string{"PATH": t.TempDir()}, "--open")
 	resp, err := http.Get(banner["health"].(string))
 	if err != nil {
 		t.Fatal(err)

@@ -67,34 +67,66 @@ queue exists to share one database among machines; for one machine,
 "queue work" sends where the other commands do: with no credentials and
 no endpoint, to the built-in emulator.`
 
-// queueFlags are the flags of every queue command.
-type queueFlags struct {
-	databaseURL string
-	schema      string
-	name        string
+// QueueDB is the queue the queue commands work on: the queue group's
+// flags.
+type QueueDB struct {
+	// URL is --database-url; "" for EnvDatabaseURL, read by the run.
+	URL string
+	// Schema is --schema; "" for the connection's search_path.
+	Schema string
+	// Queue is --queue, the River queue's name.
+	Queue string
 }
 
-func (a *app) queueCommand() *cobra.Command {
-	var qf queueFlags
+// QueueOptions are what every queue command works with.
+type QueueOptions struct {
+	IO *IOStreams
+	// Getenv looks up EnvDatabaseURL when DB.URL is "".
+	Getenv func(string) string
+
+	DB QueueDB
+	// Verbose shows River's informational logs (-v).
+	Verbose bool
+}
+
+// newQueueOptions returns the queue options of f, flags not yet parsed.
+func newQueueOptions(f *Factory) QueueOptions {
+	return QueueOptions{IO: f.IO, Getenv: f.Getenv}
+}
+
+// fill takes the queue group's flags and -v from f, once parsed.
+func (o *QueueOptions) fill(f *Factory) {
+	o.DB, o.Verbose = f.queueDB, f.verbose
+}
+
+// NewCmdQueue returns the queue command group.
+func NewCmdQueue(f *Factory) *cobra.Command {
+	return queueGroup(f, NewCmdQueueMigrate(f, nil), NewCmdQueueEnqueue(f, nil), NewCmdQueueWork(f, nil),
+		NewCmdQueueStatus(f, nil), NewCmdQueueUI(f, nil))
+}
+
+// queueGroup returns the queue group holding cmds, with the flags they
+// share: --database-url, --schema and --queue.
+func queueGroup(f *Factory, cmds ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "queue",
 		Short: "Deliver from many machines through a River job queue in PostgreSQL",
 		Long:  queueLong,
 	}
-	f := cmd.PersistentFlags()
-	f.StringVar(&qf.databaseURL, "database-url", "", "PostgreSQL URL (env "+EnvDatabaseURL+")")
-	f.StringVar(&qf.schema, "schema", "", "PostgreSQL schema of the queue's tables (default: the connection's search_path)")
-	f.StringVar(&qf.name, "queue", queue.DefaultQueue, "River queue name")
-	cmd.AddCommand(a.queueMigrateCommand(&qf), a.queueEnqueueCommand(&qf), a.queueWorkCommand(&qf), a.queueStatusCommand(&qf), a.queueUICommand(&qf))
+	fs := cmd.PersistentFlags()
+	fs.StringVar(&f.queueDB.URL, "database-url", "", "PostgreSQL URL (env "+EnvDatabaseURL+")")
+	fs.StringVar(&f.queueDB.Schema, "schema", "", "PostgreSQL schema of the queue's tables (default: the connection's search_path)")
+	fs.StringVar(&f.queueDB.Queue, "queue", queue.DefaultQueue, "River queue name")
+	cmd.AddCommand(cmds...)
 	return group(cmd)
 }
 
 // openQueue connects to the database. Errors never show the URL: it may
 // hold a password.
-func (a *app) openQueue(ctx context.Context, qf *queueFlags) (*queue.Queue, error) {
-	url, source := qf.databaseURL, "--database-url"
+func openQueue(ctx context.Context, opts *QueueOptions) (*queue.Queue, error) {
+	url, source := opts.DB.URL, "--database-url"
 	if url == "" {
-		url, source = a.env.Getenv(EnvDatabaseURL), EnvDatabaseURL
+		url, source = opts.Getenv(EnvDatabaseURL), EnvDatabaseURL
 	}
 	if url == "" {
 		return nil, &cliError{code: ExitUsage, kind: kindUsage,
@@ -109,7 +141,7 @@ func (a *app) openQueue(ctx context.Context, qf *queueFlags) (*queue.Queue, erro
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	q, err := queue.New(pool, queue.Options{Schema: qf.schema, Queue: qf.name, Logger: a.riverLogger()})
+	q, err := queue.New(pool, queue.Options{Schema: opts.DB.Schema, Queue: opts.DB.Queue, Logger: riverLogger(opts)})
 	if err != nil {
 		pool.Close()
 		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "queue.New: "))
@@ -118,12 +150,12 @@ func (a *app) openQueue(ctx context.Context, qf *queueFlags) (*queue.Queue, erro
 }
 
 // riverLogger shows River's warnings and errors on stderr, and more with -v.
-func (a *app) riverLogger() *slog.Logger {
+func riverLogger(opts *QueueOptions) *slog.Logger {
 	level := slog.LevelWarn
-	if a.verbose {
+	if opts.Verbose {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level}))
 }
 
 // queueError classifies the errors particular to the queue.
@@ -135,7 +167,16 @@ func queueError(err error) error {
 	return err
 }
 
-func (a *app) queueMigrateCommand(qf *queueFlags) *cobra.Command {
+// QueueMigrateOptions are the inputs of queue migrate.
+type QueueMigrateOptions struct {
+	QueueOptions
+	Timeout time.Duration
+}
+
+// NewCmdQueueMigrate returns queue migrate; runF, when not nil, runs
+// instead of runQueueMigrate.
+func NewCmdQueueMigrate(f *Factory, runF func(*QueueMigrateOptions) error) *cobra.Command {
+	opts := &QueueMigrateOptions{QueueOptions: newQueueOptions(f)}
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Create or update the queue's tables (River's and its own)",
@@ -145,32 +186,42 @@ func (a *app) queueMigrateCommand(qf *queueFlags) *cobra.Command {
 skill's credentials; grant it to the workers' role only). Safe to run at
 every deploy and from several machines at once.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			q, err := a.openQueue(ctx, qf)
-			if err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.fill(f)
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
 			}
-			defer q.Pool().Close()
-			applied, err := q.Migrate(ctx)
-			if err != nil {
-				return err
-			}
-			if a.json() {
-				a.printJSON(struct {
-					Applied []int `json:"appliedRiverVersions"`
-				}{applied})
-				return nil
-			}
-			if len(applied) == 0 {
-				fmt.Fprintln(a.env.Stdout, "queue: up to date")
-			} else {
-				fmt.Fprintf(a.env.Stdout, "queue: applied River migrations %v; queue tables ready\n", applied)
-			}
-			return nil
-		}),
+			return runQueueMigrate(cmd.Context(), opts)
+		},
 	}
+}
+
+// runQueueMigrate migrates the database and says what it applied.
+func runQueueMigrate(ctx context.Context, opts *QueueMigrateOptions) error {
+	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	defer cancel()
+	q, err := openQueue(ctx, &opts.QueueOptions)
+	if err != nil {
+		return err
+	}
+	defer q.Pool().Close()
+	applied, err := q.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(struct {
+			Applied []int `json:"appliedRiverVersions"`
+		}{applied})
+		return nil
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(opts.IO.Out, "queue: up to date")
+	} else {
+		fmt.Fprintf(opts.IO.Out, "queue: applied River migrations %v; queue tables ready\n", applied)
+	}
+	return nil
 }
 
 // enqueueSummary is the outcome of "queue enqueue".
@@ -182,11 +233,32 @@ type enqueueSummary struct {
 	At         *time.Time `json:"scheduledAt,omitempty"`
 }
 
-func (a *app) queueEnqueueCommand(qf *queueFlags) *cobra.Command {
-	var (
-		input, kind, stage, at string
-		priority               int
-	)
+// queueKinds are the values of queue enqueue --kind.
+var queueKinds = []string{"auto", "message", "proactive", "datastore"}
+
+// QueueEnqueueOptions are the inputs of queue enqueue.
+type QueueEnqueueOptions struct {
+	QueueOptions
+	// Input is the JSONL file (--input; "-" for IO.In).
+	Input string
+	// Kind is --kind: one of queueKinds.
+	Kind string
+	// Stage is the skill stage of proactive events (--stage).
+	Stage proactive.Stage
+	// At is --at resolved; zero for now.
+	At time.Time
+	// Priority is --priority; 0 for River's default.
+	Priority int
+	// Timeout is --timeout; it applies only when TimeoutGiven.
+	Timeout      time.Duration
+	TimeoutGiven bool
+}
+
+// NewCmdQueueEnqueue returns queue enqueue; runF, when not nil, runs
+// instead of runQueueEnqueue.
+func NewCmdQueueEnqueue(f *Factory, runF func(*QueueEnqueueOptions) error) *cobra.Command {
+	opts := &QueueEnqueueOptions{QueueOptions: newQueueOptions(f)}
+	var stage, at string
 	cmd := &cobra.Command{
 		Use:   "enqueue --input FILE|- [--kind auto|message|proactive|datastore] [--stage development|live] [--at TIME] [--priority N]",
 		Short: "Add one job per line of a JSONL file",
@@ -217,77 +289,81 @@ were invalid; 2 for usage errors.`,
   alexa-oos queue enqueue --input events.jsonl --kind proactive --stage live --at 2026-06-01T08:00:00Z
   alexa-oos queue enqueue --input scores.jsonl --kind datastore`,
 		Args: exactArgs(0, "no arguments (the input is --input FILE)"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			if input == "" {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Input == "" {
 				return usagef("%s: --input FILE is required (a JSONL file, or - for standard input)", cmd.CommandPath())
 			}
-			switch kind {
-			case "auto", "message", "proactive", "datastore":
-			default:
-				return usagef("--kind: must be auto, message, proactive or datastore (got %q)", kind)
-			}
-			st, err := proactive.ParseStage(stage)
-			if err != nil {
-				return usagef("--%v", err)
-			}
-			opts := &queue.EnqueueOptions{Priority: priority}
+			opts.Stage = parseStage(stage)
 			if at != "" {
-				if opts.At, err = parseAt(at, time.Now()); err != nil {
+				t, err := parseAt(at, f.Now())
+				if err != nil {
 					return err
 				}
+				opts.At = t
 			}
-			if priority < 0 || priority > 4 {
-				return usagef("--priority: must be 1 (first) to 4 (got %d)", priority)
+			if opts.Priority < 0 || opts.Priority > 4 {
+				return usagef("--priority: must be 1 (first) to 4 (got %d)", opts.Priority)
 			}
-			var in io.Reader = a.env.Stdin
-			if input != "-" {
-				f, err := os.Open(input)
-				if err != nil {
-					return usagef("--input: %v", err)
-				}
-				defer f.Close()
-				if fi, err := f.Stat(); err == nil && fi.IsDir() {
-					return usagef("--input: %s is a directory", input)
-				}
-				in = f
+			opts.fill(f)
+			opts.Timeout, opts.TimeoutGiven = f.timeout, f.timeoutGiven()
+			if runF != nil {
+				return runF(opts)
 			}
-			ctx, cancel := a.bulkContext(cmd)
-			defer cancel(nil)
-			q, err := a.openQueue(ctx, qf)
-			if err != nil {
-				return err
-			}
-			defer q.Pool().Close()
-			sum, err := a.enqueueLines(ctx, q, in, kind, st, opts)
-			if err != nil {
-				return queueError(err)
-			}
-			if !opts.At.IsZero() {
-				sum.At = &opts.At
-			}
-			if a.json() {
-				a.printJSON(sum)
-			} else {
-				line := fmt.Sprintf("enqueued %d, duplicates %d (already queued or delivered), invalid %d, of %d lines", sum.Enqueued, sum.Duplicates, sum.Invalid, sum.Read)
-				if sum.At != nil {
-					line += "; scheduled at " + sum.At.Format(time.RFC3339)
-				}
-				fmt.Fprintln(a.env.Stdout, line)
-			}
-			if sum.Invalid > 0 {
-				return &cliError{code: ExitFailure, kind: kindValidation, quiet: true,
-					msg: fmt.Sprintf("%d of %d lines invalid, not enqueued", sum.Invalid, sum.Read)}
-			}
-			return nil
-		}),
+			return runQueueEnqueue(cmd.Context(), opts)
+		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&input, "input", "", "JSONL file, one job per line (- for stdin; required)")
-	f.StringVar(&kind, "kind", "auto", "auto, message, proactive or datastore")
-	f.StringVar(&stage, "stage", "development", "skill stage of proactive events: development or live")
-	f.StringVar(&at, "at", "", "send time: RFC 3339 with zone, or a delay such as 90m (default: now)")
-	f.IntVar(&priority, "priority", 0, "River priority, 1 (first) to 4 (default 1)")
+	fs := cmd.Flags()
+	fs.StringVar(&opts.Input, "input", "", "JSONL file, one job per line (- for stdin; required)")
+	stringEnumFlag(cmd, fs, &opts.Kind, "kind", "", "auto", queueKinds, nil, "what the lines are (auto: by their fields)")
+	stageFlag(cmd, &stage)
+	fs.StringVar(&at, "at", "", "send time: RFC 3339 with zone, or a delay such as 90m (default: now)")
+	fs.IntVar(&opts.Priority, "priority", 0, "River priority, 1 (first) to 4 (default 1)")
 	return cmd
+}
+
+// runQueueEnqueue adds the lines of the input and says how many.
+func runQueueEnqueue(ctx context.Context, opts *QueueEnqueueOptions) error {
+	var in io.Reader = opts.IO.In
+	if opts.Input != "-" {
+		f, err := os.Open(opts.Input)
+		if err != nil {
+			return usagef("--input: %v", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return usagef("--input: %s is a directory", opts.Input)
+		}
+		in = f
+	}
+	ctx, cancel := bulkContext(ctx, &BulkOptions{Timeout: opts.Timeout, TimeoutGiven: opts.TimeoutGiven})
+	defer cancel(nil)
+	q, err := openQueue(ctx, &opts.QueueOptions)
+	if err != nil {
+		return err
+	}
+	defer q.Pool().Close()
+	eo := &queue.EnqueueOptions{Priority: opts.Priority, At: opts.At}
+	sum, err := enqueueLines(ctx, opts.IO.ErrOut, q, in, opts.Kind, opts.Stage, eo)
+	if err != nil {
+		return queueError(err)
+	}
+	if !eo.At.IsZero() {
+		sum.At = &eo.At
+	}
+	if opts.IO.JSON() {
+		opts.IO.printJSON(sum)
+	} else {
+		line := fmt.Sprintf("enqueued %d, duplicates %d (already queued or delivered), invalid %d, of %d lines", sum.Enqueued, sum.Duplicates, sum.Invalid, sum.Read)
+		if sum.At != nil {
+			line += "; scheduled at " + sum.At.Format(time.RFC3339)
+		}
+		fmt.Fprintln(opts.IO.Out, line)
+	}
+	if sum.Invalid > 0 {
+		return &cliError{code: ExitFailure, kind: kindValidation, quiet: true,
+			msg: fmt.Sprintf("%d of %d lines invalid, not enqueued", sum.Invalid, sum.Read)}
+	}
+	return nil
 }
 
 // parseAt reads --at: an RFC 3339 time with zone, or a delay from now.
@@ -305,8 +381,9 @@ func parseAt(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// enqueueLines adds the lines of in, in batches, reporting invalid ones.
-func (a *app) enqueueLines(ctx context.Context, q *queue.Queue, in io.Reader, kind string, stage proactive.Stage, opts *queue.EnqueueOptions) (*enqueueSummary, error) {
+// enqueueLines adds the lines of in, in batches, reporting invalid ones
+// to errOut.
+func enqueueLines(ctx context.Context, errOut io.Writer, q *queue.Queue, in io.Reader, kind string, stage proactive.Stage, opts *queue.EnqueueOptions) (*enqueueSummary, error) {
 	sum := &enqueueSummary{}
 	lr := jsonl.NewReader(in)
 	batch := make([]queue.Job, 0, enqueueBatch)
@@ -342,7 +419,7 @@ func (a *app) enqueueLines(ctx context.Context, q *queue.Queue, in io.Reader, ki
 		sum.Read++
 		if l.Err != nil {
 			sum.Invalid++
-			fmt.Fprintf(a.env.Stderr, "alexa-oos: line %d: %v\n", l.N, l.Err)
+			fmt.Fprintf(errOut, "alexa-oos: line %d: %v\n", l.N, l.Err)
 			continue
 		}
 		job, err := parseJob(l.Data, kind, stage)
@@ -353,7 +430,7 @@ func (a *app) enqueueLines(ctx context.Context, q *queue.Queue, in io.Reader, ki
 		}
 		if err != nil {
 			sum.Invalid++
-			fmt.Fprintf(a.env.Stderr, "alexa-oos: line %d: %s\n", l.N, lineReason(err))
+			fmt.Fprintf(errOut, "alexa-oos: line %d: %s\n", l.N, lineReason(err))
 			continue
 		}
 		batch = append(batch, job)
@@ -408,12 +485,30 @@ type workSummary struct {
 	Seconds float64       `json:"elapsedSeconds"`
 }
 
-func (a *app) queueWorkCommand(qf *queueFlags) *cobra.Command {
-	var (
-		concurrency int
-		rate        float64
-		burst       int
-	)
+// QueueWorkOptions are the inputs of queue work.
+type QueueWorkOptions struct {
+	QueueOptions
+	Target func(needRefresh bool) (*target, error)
+
+	// Concurrency is --concurrency, jobs run at once.
+	Concurrency int
+	// Rate is --rate, requests per second stored as the shared limit; 0
+	// keeps the stored one.
+	Rate float64
+	// Burst is --burst, of the limit set with Rate.
+	Burst int
+	// ProgressInterval is the period of the progress line
+	// (EnvProgressInterval).
+	ProgressInterval time.Duration
+	// Timeout is --timeout; it applies only when TimeoutGiven.
+	Timeout      time.Duration
+	TimeoutGiven bool
+}
+
+// NewCmdQueueWork returns queue work; runF, when not nil, runs instead of
+// runQueueWork.
+func NewCmdQueueWork(f *Factory, runF func(*QueueWorkOptions) error) *cobra.Command {
+	opts := &QueueWorkOptions{QueueOptions: newQueueOptions(f), Target: f.Target}
 	cmd := &cobra.Command{
 		Use:   "work [--concurrency N] [--rate N] [--burst N]",
 		Short: "Run the queue's jobs until interrupted",
@@ -432,67 +527,79 @@ changes that); a summary to stdout when it stops.`,
 		Example: `  DATABASE_URL=postgres://localhost/app alexa-oos queue work --rate 50
   alexa-oos queue work --concurrency 64 --timeout 10m`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
-			case concurrency < 1:
-				return usagef("--concurrency: must be at least 1 (got %d)", concurrency)
-			case rate < 0 || math.IsNaN(rate) || math.IsInf(rate, 0):
-				return usagef("--rate: must be a number of requests per second (got %v)", rate)
-			case burst < 1:
-				return usagef("--burst: must be at least 1 (got %d)", burst)
+			case opts.Concurrency < 1:
+				return usagef("--concurrency: must be at least 1 (got %d)", opts.Concurrency)
+			case opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0):
+				return usagef("--rate: must be a number of requests per second (got %v)", opts.Rate)
+			case opts.Burst < 1:
+				return usagef("--burst: must be at least 1 (got %d)", opts.Burst)
 			}
-			interval, err := a.progressInterval()
+			interval, err := progressInterval(f.Getenv)
 			if err != nil {
 				return err
 			}
-			t, err := a.resolve(false)
-			if err != nil {
-				return err
+			opts.ProgressInterval = interval
+			opts.fill(f)
+			opts.Timeout, opts.TimeoutGiven = f.timeout, f.timeoutGiven()
+			if runF != nil {
+				return runF(opts)
 			}
-			ctx, cancel := a.bulkContext(cmd)
-			defer cancel(nil)
-			q, err := a.openQueue(ctx, qf)
-			if err != nil {
-				return err
-			}
-			defer q.Pool().Close()
-			a.connectWith(t, "sending to the built-in emulator at %s", alexatest.Options{DiscardRecords: true})
-			defer t.close()
-			w, err := q.NewWorker(t.cfg, queue.WorkerOptions{Concurrency: concurrency, Rate: rate, Burst: burst})
-			if err != nil {
-				return err
-			}
-			limit := "the stored rate limit, if any"
-			if rate > 0 {
-				limit = fmt.Sprintf("%g requests/s shared by every worker", rate)
-			}
-			fmt.Fprintf(a.env.Stderr, "alexa-oos: working queue %s: concurrency %d, %s\n", q.Name(), concurrency, limit)
-
-			start := time.Now()
-			stopProgress := a.workProgress(w, interval)
-			err = w.Run(ctx)
-			stopProgress()
-			if err != nil {
-				return queueError(err)
-			}
-			sum := workSummary{WorkerStats: w.Stats(), Elapsed: time.Since(start)}
-			sum.Seconds = sum.Elapsed.Seconds()
-			if a.json() {
-				a.printJSON(sum)
-			} else {
-				fmt.Fprintf(a.env.Stdout, "worked %s: %s\n", sum.Elapsed.Round(time.Millisecond), statsLine(sum.WorkerStats))
-				if t.srv != nil {
-					fmt.Fprintf(a.env.Stdout, "emulator accepted %d\n", t.srv.Accepted())
-				}
-			}
-			return nil
-		}),
+			return runQueueWork(cmd.Context(), opts)
+		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&concurrency, "concurrency", queue.DefaultConcurrency, "jobs this worker runs at once")
-	f.Float64Var(&rate, "rate", 0, "store this rate limit (requests/s, all workers together); 0: keep the stored one")
-	f.IntVar(&burst, "burst", 1, "burst of the rate limit set with --rate")
+	fs := cmd.Flags()
+	fs.IntVar(&opts.Concurrency, "concurrency", queue.DefaultConcurrency, "jobs this worker runs at once")
+	fs.Float64Var(&opts.Rate, "rate", 0, "store this rate limit (requests/s, all workers together); 0: keep the stored one")
+	fs.IntVar(&opts.Burst, "burst", 1, "burst of the rate limit set with --rate")
 	return cmd
+}
+
+// runQueueWork runs the queue's jobs until ctx ends, then prints a
+// summary.
+func runQueueWork(ctx context.Context, opts *QueueWorkOptions) error {
+	t, err := opts.Target(false)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := bulkContext(ctx, &BulkOptions{Timeout: opts.Timeout, TimeoutGiven: opts.TimeoutGiven})
+	defer cancel(nil)
+	q, err := openQueue(ctx, &opts.QueueOptions)
+	if err != nil {
+		return err
+	}
+	defer q.Pool().Close()
+	t.connect("sending to the built-in emulator at %s", alexatest.Options{DiscardRecords: true})
+	defer t.close()
+	w, err := q.NewWorker(t.cfg, queue.WorkerOptions{Concurrency: opts.Concurrency, Rate: opts.Rate, Burst: opts.Burst})
+	if err != nil {
+		return err
+	}
+	limit := "the stored rate limit, if any"
+	if opts.Rate > 0 {
+		limit = fmt.Sprintf("%g requests/s shared by every worker", opts.Rate)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "alexa-oos: working queue %s: concurrency %d, %s\n", q.Name(), opts.Concurrency, limit)
+
+	start := time.Now()
+	stopProgress := workProgress(opts.IO.ErrOut, w, opts.ProgressInterval)
+	err = w.Run(ctx)
+	stopProgress()
+	if err != nil {
+		return queueError(err)
+	}
+	sum := workSummary{WorkerStats: w.Stats(), Elapsed: time.Since(start)}
+	sum.Seconds = sum.Elapsed.Seconds()
+	if opts.IO.JSON() {
+		opts.IO.printJSON(sum)
+	} else {
+		fmt.Fprintf(opts.IO.Out, "worked %s: %s\n", sum.Elapsed.Round(time.Millisecond), statsLine(sum.WorkerStats))
+		if t.srv != nil {
+			fmt.Fprintf(opts.IO.Out, "emulator accepted %d\n", t.srv.Accepted())
+		}
+	}
+	return nil
 }
 
 func statsLine(s queue.WorkerStats) string {
@@ -500,8 +607,9 @@ func statsLine(s queue.WorkerStats) string {
 		s.Sent, s.Duplicates, s.Throttled, s.Retried, s.Cancelled, s.Requeued)
 }
 
-// workProgress prints a progress line every interval until stopped.
-func (a *app) workProgress(w *queue.Worker, interval time.Duration) (stop func()) {
+// workProgress prints a progress line to errOut every interval until
+// stopped.
+func workProgress(errOut io.Writer, w *queue.Worker, interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -517,7 +625,7 @@ func (a *app) workProgress(w *queue.Worker, interval time.Duration) (stop func()
 				s := w.Stats()
 				rate := float64(s.Sent+s.Duplicates-last.Sent-last.Duplicates) / now.Sub(lastAt).Seconds()
 				last, lastAt = s, now
-				fmt.Fprintf(a.env.Stderr, "alexa-oos: %s; %.0f/s\n", statsLine(s), rate)
+				fmt.Fprintf(errOut, "alexa-oos: %s; %.0f/s\n", statsLine(s), rate)
 			}
 		}
 	}()
@@ -527,8 +635,18 @@ func (a *app) workProgress(w *queue.Worker, interval time.Duration) (stop func()
 	}
 }
 
-func (a *app) queueStatusCommand(qf *queueFlags) *cobra.Command {
-	var lastErrors int
+// QueueStatusOptions are the inputs of queue status.
+type QueueStatusOptions struct {
+	QueueOptions
+	// Errors is --errors, how many of the latest failures to show.
+	Errors  int
+	Timeout time.Duration
+}
+
+// NewCmdQueueStatus returns queue status; runF, when not nil, runs instead
+// of runQueueStatus.
+func NewCmdQueueStatus(f *Factory, runF func(*QueueStatusOptions) error) *cobra.Command {
+	opts := &QueueStatusOptions{QueueOptions: newQueueOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "status [--errors N]",
 		Short: "Show the queue: jobs by state, the recent rate, the last errors",
@@ -539,44 +657,54 @@ minute, the stored rate limits, and the --errors N latest failures (default
 and discarded (out of attempts) ones are dead letters, shown with their
 input. -o json prints it all as one object.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			if lastErrors < 0 {
-				return usagef("--errors: must not be negative (got %d)", lastErrors)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Errors < 0 {
+				return usagef("--errors: must not be negative (got %d)", opts.Errors)
 			}
-			ctx, cancel := a.context(cmd)
-			defer cancel()
-			q, err := a.openQueue(ctx, qf)
-			if err != nil {
-				return err
+			opts.fill(f)
+			opts.Timeout = f.timeout
+			if runF != nil {
+				return runF(opts)
 			}
-			defer q.Pool().Close()
-			st, err := q.Status(ctx, lastErrors)
-			if err != nil {
-				return queueError(err)
-			}
-			if a.json() {
-				if st.LastErrors == nil {
-					st.LastErrors = []queue.JobError{}
-				}
-				if st.RateLimits == nil {
-					st.RateLimits = []queue.RateLimit{}
-				}
-				a.printJSON(st)
-				return nil
-			}
-			a.printStatus(st)
-			return nil
-		}),
+			return runQueueStatus(cmd.Context(), opts)
+		},
 	}
-	cmd.Flags().IntVar(&lastErrors, "errors", 10, "how many of the latest failures to show")
+	cmd.Flags().IntVar(&opts.Errors, "errors", 10, "how many of the latest failures to show")
 	return cmd
+}
+
+// runQueueStatus prints the queue's status.
+func runQueueStatus(ctx context.Context, opts *QueueStatusOptions) error {
+	ctx, cancel := withTimeout(ctx, opts.Timeout)
+	defer cancel()
+	q, err := openQueue(ctx, &opts.QueueOptions)
+	if err != nil {
+		return err
+	}
+	defer q.Pool().Close()
+	st, err := q.Status(ctx, opts.Errors)
+	if err != nil {
+		return queueError(err)
+	}
+	if opts.IO.JSON() {
+		if st.LastErrors == nil {
+			st.LastErrors = []queue.JobError{}
+		}
+		if st.RateLimits == nil {
+			st.RateLimits = []queue.RateLimit{}
+		}
+		opts.IO.printJSON(st)
+		return nil
+	}
+	printStatus(opts.IO.Out, st)
+	return nil
 }
 
 // stateOrder is the order states are printed in.
 var stateOrder = []string{"available", "scheduled", "pending", "running", "retryable", "completed", "cancelled", "discarded"}
 
-func (a *app) printStatus(st *queue.Status) {
-	w := a.env.Stdout
+// printStatus prints st to w as text.
+func printStatus(w io.Writer, st *queue.Status) {
 	fmt.Fprintf(w, "queue %s\n", st.Queue)
 	var parts []string
 	var total int64
@@ -607,8 +735,17 @@ func (a *app) printStatus(st *queue.Status) {
 	}
 }
 
-func (a *app) queueUICommand(qf *queueFlags) *cobra.Command {
-	var addr string
+// QueueUIOptions are the inputs of queue ui.
+type QueueUIOptions struct {
+	QueueOptions
+	// Addr is --addr, the listen address.
+	Addr string
+}
+
+// NewCmdQueueUI returns queue ui; runF, when not nil, runs instead of
+// runQueueUI.
+func NewCmdQueueUI(f *Factory, runF func(*QueueUIOptions) error) *cobra.Command {
+	opts := &QueueUIOptions{QueueOptions: newQueueOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "ui [--addr HOST:PORT]",
 		Short: "Serve River's web UI for the queue",
@@ -618,50 +755,58 @@ retry, cancel or delete them. It has no login of its own: keep it on a
 loopback address, or behind an authenticating proxy. --timeout does not
 apply.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			q, err := a.openQueue(ctx, qf)
-			if err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.fill(f)
+			if runF != nil {
+				return runF(opts)
 			}
-			defer q.Pool().Close()
-			if _, err := q.Status(ctx, 0); err != nil {
-				return queueError(err)
-			}
-			logger := a.riverLogger()
-			h, err := riverui.NewHandler(&riverui.HandlerOpts{
-				Endpoints: riverui.NewEndpoints(q.River(), nil),
-				Logger:    logger,
-			})
-			if err != nil {
-				return fmt.Errorf("queue ui: %w", err)
-			}
-			if err := h.Start(ctx); err != nil {
-				return fmt.Errorf("queue ui: %w", err)
-			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return usagef("--addr: %v", err)
-			}
-			host, _, _ := net.SplitHostPort(ln.Addr().String())
-			if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
-				a.warn("River's UI listens beyond this machine on %s, without a login: anyone reaching it can cancel or delete jobs", ln.Addr())
-			}
-			fmt.Fprintf(a.env.Stdout, "River UI for queue %s at http://%s/ (Ctrl-C to stop)\n", q.Name(), clientAddr(ln.Addr()))
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-			served := make(chan error, 1)
-			go func() { served <- srv.Serve(ln) }()
-			select {
-			case err := <-served:
-				return fmt.Errorf("queue ui: %w", err)
-			case <-ctx.Done():
-			}
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(sctx)
-			return nil
-		}),
+			return runQueueUI(cmd.Context(), opts)
+		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", DefaultUIAddr, "listen address; port 0 picks a free one")
+	cmd.Flags().StringVar(&opts.Addr, "addr", DefaultUIAddr, "listen address; port 0 picks a free one")
 	return cmd
+}
+
+// runQueueUI serves River's UI until ctx ends; --timeout does not apply.
+func runQueueUI(ctx context.Context, opts *QueueUIOptions) error {
+	q, err := openQueue(ctx, &opts.QueueOptions)
+	if err != nil {
+		return err
+	}
+	defer q.Pool().Close()
+	if _, err := q.Status(ctx, 0); err != nil {
+		return queueError(err)
+	}
+	logger := riverLogger(&opts.QueueOptions)
+	h, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(q.River(), nil),
+		Logger:    logger,
+	})
+	if err != nil {
+		return fmt.Errorf("queue ui: %w", err)
+	}
+	if err := h.Start(ctx); err != nil {
+		return fmt.Errorf("queue ui: %w", err)
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return usagef("--addr: %v", err)
+	}
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+		opts.IO.warnf("River's UI listens beyond this machine on %s, without a login: anyone reaching it can cancel or delete jobs", ln.Addr())
+	}
+	fmt.Fprintf(opts.IO.Out, "River UI for queue %s at http://%s/ (Ctrl-C to stop)\n", q.Name(), clientAddr(ln.Addr()))
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("queue ui: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	return nil
 }
