@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,32 +21,16 @@ var (
 	e2eOnly    = flag.String("e2e.only", "", "comma-separated senders to run (default: all)")
 )
 
-// e2eTools are the binaries of the end-to-end benchmarks, built once.
-var e2eTools struct {
-	once            sync.Once
-	rawsend, server string
-	err             error
-	dir             string
-	cleanup         func()
-}
-
-func buildTools(b *testing.B) (rawsend, server string) {
-	e2eTools.once.Do(func() {
-		dir, err := os.MkdirTemp("", "alexa-oos-bench")
-		if err != nil {
-			e2eTools.err = err
-			return
-		}
-		e2eTools.dir = dir
-		if e2eTools.rawsend, err = benchtls.Build(repoRoot, dir, "./internal/benchtls/rawsend"); err == nil {
-			e2eTools.server, err = benchtls.Build(repoRoot, dir, "./internal/benchtls/tlsserver")
-		}
-		e2eTools.err = err
-	})
-	if e2eTools.err != nil {
-		b.Fatal(e2eTools.err)
+// buildTools builds the raw sender and the TLS server into dir.
+func buildTools(b *testing.B, dir string) (rawsend, server string) {
+	rawsend, err := benchtls.Build(repoRoot, dir, "./internal/benchtls/rawsend")
+	if err == nil {
+		server, err = benchtls.Build(repoRoot, dir, "./internal/benchtls/tlsserver")
 	}
-	return e2eTools.rawsend, e2eTools.server
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rawsend, server
 }
 
 // e2eRun is what one process run cost.
@@ -102,8 +84,8 @@ func runProcess(b *testing.B, srv *benchtls.Process, env []string, name string, 
 //	go test -run XXX -bench E2E -benchtime 3x ./cmd/alexa-oos
 //	go test -run XXX -bench E2E -benchtime 1x -e2e.lines 1000000 -e2e.only cli ./cmd/alexa-oos
 func BenchmarkE2E(b *testing.B) {
-	rawsend, serverBin := buildTools(b)
 	dir := b.TempDir()
+	rawsend, serverBin := buildTools(b, dir)
 	args := []string{"-handler", *e2eHandler}
 	srv, err := benchtls.StartProcess(serverBin, dir, args...)
 	if err != nil {
