@@ -82,7 +82,7 @@ func runProcess(b *testing.B, srv *benchtls.Process, env []string, name string, 
 // peak RSS.
 //
 //	go test -run XXX -bench E2E -benchtime 3x ./cmd/alexa-oos
-//	go test -run XXX -bench E2E -benchtime 1x -e2e.lines 1000000 -e2e.only cli ./cmd/alexa-oos
+//	go test -run XXX -bench E2E -benchtime 1x ./cmd/alexa-oos -args -e2e.lines=1000000 -e2e.only=cli
 func BenchmarkE2E(b *testing.B) {
 	dir := b.TempDir()
 	rawsend, serverBin := buildTools(b, dir)
