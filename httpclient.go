@@ -36,7 +36,8 @@ type HTTPOptions struct {
 	// TLSHandshakeTimeout bounds the TLS handshake. Default 10s.
 	TLSHandshakeTimeout time.Duration
 	// ResponseHeaderTimeout bounds the wait for response headers after the
-	// request is written. Default 15s.
+	// request is written. Default: none of its own, as Timeout bounds the
+	// whole call already; a separate bound costs a timer per request.
 	ResponseHeaderTimeout time.Duration
 	// Timeout bounds each whole call, body included. Default 30s.
 	Timeout time.Duration
@@ -97,7 +98,7 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 		MaxConnsPerHost:       o.MaxConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   or(o.TLSHandshakeTimeout, 10*time.Second),
-		ResponseHeaderTimeout: or(o.ResponseHeaderTimeout, 15*time.Second),
+		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
 	// The Transport itself, not a wrapper: http.Client bounds a call to

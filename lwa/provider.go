@@ -101,6 +101,10 @@ func NewProvider(cfg alexa.Config) *Provider {
 // grant, from the cache while it is valid for longer than the refresh
 // margin.
 func (p *Provider) Token(ctx context.Context, scope string) (string, error) {
+	if c, ok := p.fresh(cacheKey{scope: scope}); ok {
+		// The common case, on every API call: no copy of the token.
+		return c.tok.AccessToken, nil
+	}
 	t, err := p.AccessToken(ctx, scope)
 	if err != nil {
 		return "", err
@@ -214,14 +218,22 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 
 // cached returns a copy of the cached token of k while it is fresh.
 func (p *Provider) cached(k cacheKey) *oauth2.Token {
-	p.mu.RLock()
-	c, ok := p.tokens[k]
-	p.mu.RUnlock()
-	if ok && time.Now().Before(c.refreshAt) {
+	if c, ok := p.fresh(k); ok {
 		t := *c.tok
 		return &t
 	}
 	return nil
+}
+
+// fresh returns the cache entry of k while it is fresh.
+func (p *Provider) fresh(k cacheKey) (cached, bool) {
+	p.mu.RLock()
+	c, ok := p.tokens[k]
+	p.mu.RUnlock()
+	if ok && time.Now().Before(c.refreshAt) {
+		return c, true
+	}
+	return cached{}, false
 }
 
 // validate checks what the token request needs before any network I/O.

@@ -33,12 +33,35 @@ type Caller struct {
 	http httpx.Doer // cfg.HTTPClient, refusing redirects
 	// Header values shared by every request, built once: a transport may
 	// replace them but never writes into them.
-	ua, accept, contentType []string
+	ua, contentType []string
 	auth                    atomic.Pointer[authHeader] // of the last token used
+	// rt is the Transport of an *http.Client without cookie jar, called
+	// directly (see direct); nil: calls go through http.
+	rt http.RoundTripper
+	// timeout is the *http.Client's Timeout, applied here when rt is
+	// called directly.
+	timeout time.Duration
 	// deadlines bound calls made with a context that never ends by the
 	// HTTP client's Timeout, shared rather than one per call; nil when
 	// the client is not an *http.Client with a Timeout.
 	deadlines *ctxshare.Deadlines
+}
+
+// direct returns the RoundTripper to call in place of c, or nil. An
+// *http.Client adds three things per request to its Transport: redirects
+// followed (the call path refuses them, and a 3xx is its answer then
+// too), a copy of the headers for them, and a deadline of its own for its
+// Timeout (the Caller applies the Timeout itself, sharing deadlines). A
+// client with a cookie jar is used as it is.
+func direct(c httpx.Doer) http.RoundTripper {
+	hc, ok := c.(*http.Client)
+	if !ok || hc == nil || hc.Jar != nil {
+		return nil
+	}
+	if hc.Transport == nil {
+		return http.DefaultTransport
+	}
+	return hc.Transport
 }
 
 // authHeader is the Authorization header value of a token.
@@ -66,8 +89,9 @@ func New(cfg alexa.Config) *Caller {
 	if cfg.Tokens == nil {
 		panic("transport.New needs Config.Tokens")
 	}
-	c := &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, accept: []string{"application/json"}, contentType: []string{cfg.Codec.ContentType()}}
+	c := &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), rt: direct(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, contentType: []string{cfg.Codec.ContentType()}}
 	if hc, ok := cfg.HTTPClient.(*http.Client); ok && hc.Timeout > 0 {
+		c.timeout = hc.Timeout
 		c.deadlines = ctxshare.New(context.Background(), hc.Timeout)
 	}
 	return c
@@ -197,11 +221,26 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	if c.deadlines != nil && ctx.Done() == nil {
-		// A context that never ends: the client's Timeout bounds the
-		// call, through a deadline shared with the calls starting about
-		// now (net/http adds none of its own then).
-		ctx = ctxshare.Join(c.deadlines.Context(time.Now()), ctx)
+	if c.deadlines != nil {
+		if ctx.Done() == nil {
+			// A context that never ends: the client's Timeout bounds the
+			// call, through a deadline shared with the calls starting
+			// about now (net/http adds none of its own then). A bare
+			// Background carries no values to keep.
+			if shared := c.deadlines.Context(time.Now()); ctx == context.Background() {
+				ctx = shared
+			} else {
+				ctx = ctxshare.Join(shared, ctx)
+			}
+		} else if c.rt != nil {
+			// The caller's context, bounded by the Timeout as
+			// http.Client would, body included (once reads it all).
+			if end := time.Now().Add(c.timeout); !deadlineBefore(ctx, end) {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, end)
+				defer cancel()
+			}
+		}
 	}
 	// Whether the request was written in full tells a failure the server
 	// never saw from one whose outcome is unknown.
@@ -219,12 +258,11 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	}
 	req.Header["Authorization"] = c.authorization(token)
 	req.Header["User-Agent"] = c.ua
-	req.Header["Accept"] = c.accept
 	if r.Body != nil {
 		req.Header["Content-Type"] = c.contentType
 	}
 	start := time.Now()
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		te := c.transportError(r, url, sent.Load(), err, token)
 		c.log(ctx, r, url, 0, start, te)
@@ -259,6 +297,34 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	e := DecodeError(r.Op, resp.StatusCode, resp.Header, data)
 	c.redactError(e, token)
 	return nil, e
+}
+
+// deadlineBefore reports whether ctx ends by t.
+func deadlineBefore(ctx context.Context, t time.Time) bool {
+	d, ok := ctx.Deadline()
+	return ok && !d.After(t)
+}
+
+// send sends req with the Transport directly when it can, else with the
+// HTTP client.
+func (c *Caller) send(req *http.Request) (*http.Response, error) {
+	if c.rt == nil {
+		return c.http.Do(req)
+	}
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	if resp == nil {
+		return nil, errors.New("the HTTP transport returned neither a response nor an error")
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	return resp, nil
 }
 
 // secrets returns what must never appear in an error: the credentials and

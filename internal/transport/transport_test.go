@@ -101,7 +101,7 @@ func (s *stubTokens) stats() (calls int, invalidated []string) {
 
 // seen is one request as the server saw it.
 type seen struct {
-	Method, Path, Auth, ContentType, Accept, UserAgent, Body string
+	Method, Path, Auth, ContentType, UserAgent, Body string
 	At                                                       time.Time
 }
 
@@ -119,7 +119,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := len(s.requests)
 	s.requests = append(s.requests, seen{
 		Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization"),
-		ContentType: r.Header.Get("Content-Type"), Accept: r.Header.Get("Accept"),
+		ContentType: r.Header.Get("Content-Type"),
 		UserAgent: r.Header.Get("User-Agent"), Body: string(body), At: time.Now(),
 	})
 	respond := s.responses[min(n, len(s.responses)-1)]
@@ -175,7 +175,7 @@ func TestCallerSuccess(t *testing.T) {
 	}
 	want := seen{
 		Method: "POST", Path: testPath, Auth: "Bearer Atza|bearer-1",
-		ContentType: "application/json", Accept: "application/json",
+		ContentType: "application/json",
 		UserAgent: "alexa-oos-go/" + alexa.Version + " go/" + runtime.Version() + " my-skill/1.2",
 		Body:      `{"data":{"k":"v"}}`, At: got[0].At,
 	}
