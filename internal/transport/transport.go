@@ -34,7 +34,7 @@ type Caller struct {
 	// Header values shared by every request, built once: a transport may
 	// replace them but never writes into them.
 	ua, contentType []string
-	auth                    atomic.Pointer[authHeader] // of the last token used
+	auth            atomic.Pointer[authHeader] // of the last token used
 	// rt is the Transport of an *http.Client without cookie jar, called
 	// directly (see direct); nil: calls go through http.
 	rt http.RoundTripper

@@ -102,7 +102,7 @@ func (s *stubTokens) stats() (calls int, invalidated []string) {
 // seen is one request as the server saw it.
 type seen struct {
 	Method, Path, Auth, ContentType, UserAgent, Body string
-	At                                                       time.Time
+	At                                               time.Time
 }
 
 // script answers the n-th request (0-based) with responses[n], repeating
@@ -120,7 +120,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, seen{
 		Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization"),
 		ContentType: r.Header.Get("Content-Type"),
-		UserAgent: r.Header.Get("User-Agent"), Body: string(body), At: time.Now(),
+		UserAgent:   r.Header.Get("User-Agent"), Body: string(body), At: time.Now(),
 	})
 	respond := s.responses[min(n, len(s.responses)-1)]
 	s.mu.Unlock()
@@ -176,8 +176,8 @@ func TestCallerSuccess(t *testing.T) {
 	want := seen{
 		Method: "POST", Path: testPath, Auth: "Bearer Atza|bearer-1",
 		ContentType: "application/json",
-		UserAgent: "alexa-oos-go/" + alexa.Version + " go/" + runtime.Version() + " my-skill/1.2",
-		Body:      `{"data":{"k":"v"}}`, At: got[0].At,
+		UserAgent:   "alexa-oos-go/" + alexa.Version + " go/" + runtime.Version() + " my-skill/1.2",
+		Body:        `{"data":{"k":"v"}}`, At: got[0].At,
 	}
 	if diff := cmp.Diff(want, got[0]); diff != "" {
 		t.Errorf("request (-want +got):\n%s", diff)
