@@ -15,6 +15,7 @@ import (
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/internal/ctxshare"
+	"github.com/alexa-oos/alexa/internal/httpx"
 	"github.com/alexa-oos/alexa/internal/jsonl"
 	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/lwa"
@@ -277,7 +278,7 @@ func newEngine(kind Kind, cfg alexa.Config, opts Options) (*engine, error) {
 		cfg.Tokens = lwa.NewProvider(cfg) // one cache for every worker
 	}
 	e.http = cfg.HTTPClient
-	cfg.HTTPClient = &gatedClient{next: cfg.HTTPClient, e: e}
+	cfg.HTTPClient = &gatedClient{next: cfg.HTTPClient, rt: httpx.Direct(cfg.HTTPClient), e: e}
 	policy := *cfg.Retry
 	prev := policy.OnRetry
 	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
@@ -349,7 +350,10 @@ func (e *engine) gate(ctx context.Context) error {
 // the 429 answers.
 type gatedClient struct {
 	next alexa.HTTPClient
-	e    *engine
+	// rt is next's Transport, called directly (see httpx.Direct): the
+	// engine bounds each attempt by the client's Timeout itself.
+	rt http.RoundTripper
+	e  *engine
 }
 
 func (g *gatedClient) Do(req *http.Request) (*http.Response, error) {
@@ -371,7 +375,14 @@ func (g *gatedClient) Do(req *http.Request) (*http.Response, error) {
 	if g.e.deadlines != nil {
 		end = g.e.deadlines.Context(time.Now())
 	}
-	resp, err := g.next.Do(req.WithContext(ctxshare.Join(end, req.Context())))
+	req = req.WithContext(ctxshare.Join(end, req.Context()))
+	var resp *http.Response
+	var err error
+	if g.rt != nil {
+		resp, err = httpx.RoundTrip(g.rt, req)
+	} else {
+		resp, err = g.next.Do(req)
+	}
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		g.e.throttled.Add(1)
 	}

@@ -33,6 +33,44 @@ func IsLoopback(host string) bool {
 // response back as it is.
 func RefuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
+// Direct returns the RoundTripper to call in place of c, or nil. An
+// *http.Client adds three things per request to its Transport: redirects
+// followed (alexa-oos refuses them, and a 3xx is the answer then too), a
+// copy of the headers for them, and a deadline of its own for its
+// Timeout. Callers of Direct apply the Timeout themselves, with deadlines
+// shared between calls, and save the rest. A client with a cookie jar, or
+// any other Doer, gives nil: it is used through its Do.
+func Direct(c Doer) http.RoundTripper {
+	hc, ok := c.(*http.Client)
+	if !ok || hc == nil || hc.Jar != nil {
+		return nil
+	}
+	if hc.Transport == nil {
+		return http.DefaultTransport
+	}
+	return hc.Transport
+}
+
+// RoundTrip sends req with rt, a RoundTripper from Direct, holding it to
+// what http.Client.Do promises: a response or an error, never both or
+// neither, and a response body that is never nil.
+func RoundTrip(rt http.RoundTripper, req *http.Request) (*http.Response, error) {
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	if resp == nil {
+		return nil, errors.New("the HTTP transport returned neither a response nor an error")
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
+
 // NoRedirects returns c refusing redirects: an *http.Client is copied with
 // RefuseRedirect (its Transport, Jar and Timeout are shared); any other
 // Doer is returned as it is, and its callers check the response's Request

@@ -36,7 +36,7 @@ type Caller struct {
 	ua, contentType []string
 	auth            atomic.Pointer[authHeader] // of the last token used
 	// rt is the Transport of an *http.Client without cookie jar, called
-	// directly (see direct); nil: calls go through http.
+	// directly (see httpx.Direct); nil: calls go through http.
 	rt http.RoundTripper
 	// timeout is the *http.Client's Timeout, applied here when rt is
 	// called directly.
@@ -45,23 +45,6 @@ type Caller struct {
 	// HTTP client's Timeout, shared rather than one per call; nil when
 	// the client is not an *http.Client with a Timeout.
 	deadlines *ctxshare.Deadlines
-}
-
-// direct returns the RoundTripper to call in place of c, or nil. An
-// *http.Client adds three things per request to its Transport: redirects
-// followed (the call path refuses them, and a 3xx is its answer then
-// too), a copy of the headers for them, and a deadline of its own for its
-// Timeout (the Caller applies the Timeout itself, sharing deadlines). A
-// client with a cookie jar is used as it is.
-func direct(c httpx.Doer) http.RoundTripper {
-	hc, ok := c.(*http.Client)
-	if !ok || hc == nil || hc.Jar != nil {
-		return nil
-	}
-	if hc.Transport == nil {
-		return http.DefaultTransport
-	}
-	return hc.Transport
 }
 
 // authHeader is the Authorization header value of a token.
@@ -89,7 +72,7 @@ func New(cfg alexa.Config) *Caller {
 	if cfg.Tokens == nil {
 		panic("transport.New needs Config.Tokens")
 	}
-	c := &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), rt: direct(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, contentType: []string{cfg.Codec.ContentType()}}
+	c := &Caller{cfg: cfg, http: httpx.NoRedirects(cfg.HTTPClient), rt: httpx.Direct(cfg.HTTPClient), ua: []string{UserAgent(cfg)}, contentType: []string{cfg.Codec.ContentType()}}
 	if hc, ok := cfg.HTTPClient.(*http.Client); ok && hc.Timeout > 0 {
 		c.timeout = hc.Timeout
 		c.deadlines = ctxshare.New(context.Background(), hc.Timeout)
@@ -311,20 +294,7 @@ func (c *Caller) send(req *http.Request) (*http.Response, error) {
 	if c.rt == nil {
 		return c.http.Do(req)
 	}
-	resp, err := c.rt.RoundTrip(req)
-	if err != nil {
-		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
-		}
-		return nil, err
-	}
-	if resp == nil {
-		return nil, errors.New("the HTTP transport returned neither a response nor an error")
-	}
-	if resp.Body == nil {
-		resp.Body = http.NoBody
-	}
-	return resp, nil
+	return httpx.RoundTrip(c.rt, req)
 }
 
 // secrets returns what must never appear in an error: the credentials and
