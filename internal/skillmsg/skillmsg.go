@@ -7,11 +7,11 @@ package skillmsg
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/alexa-oos/alexa/internal/httpx"
+	"github.com/alexa-oos/alexa/internal/jsonscan"
 	"github.com/alexa-oos/alexa/internal/validate"
 )
 
@@ -103,14 +103,13 @@ func encodeData(data any, marshal func(any) ([]byte, error)) (json.RawMessage, e
 	if len(raw) == 0 || string(raw) == "null" {
 		return emptyObject, nil
 	}
-	if bytes.IndexAny(raw, " \t\r\n") < 0 {
-		// Already compact (as Encode's own output is): validate only,
-		// without copying.
-		if !json.Valid(raw) {
-			return nil, errors.New("invalid JSON")
-		}
-		return raw, nil
+	if c, ok := jsonscan.Compact(raw); ok {
+		// Valid; and without a copy when compact already, as Encode's
+		// own output and the bulk sender's lines are.
+		return c, nil
 	}
+	// Invalid, or nested too deep for the scanner: encoding/json decides,
+	// and names the problem.
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		return nil, err
