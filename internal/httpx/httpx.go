@@ -131,6 +131,15 @@ func UnwrapURLError(err error) error {
 	return err
 }
 
+// unreserved marks the bytes PathEscape keeps: a table, as every userId
+// of a bulk job passes through it.
+var unreserved = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
+
 // PathEscape escapes everything but unreserved characters, as Amazon's
 // SDKs do, so that an id can never change the path it is put in. It
 // serves for query values too: "+" and "&" survive.
@@ -139,7 +148,7 @@ func PathEscape(s string) string {
 	var b []byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+		if unreserved[c] {
 			if b != nil {
 				b = append(b, c)
 			}
