@@ -200,9 +200,12 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 
 // once makes one HTTP attempt.
 func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Response, error) {
+	a := &attempt{}
+	a.trace.WroteRequest = a.wroteRequest
 	var body io.Reader
 	if r.Body != nil {
-		body = bytes.NewReader(r.Body)
+		a.body.Reset(r.Body)
+		body = &a.body
 	}
 	if c.deadlines != nil {
 		if ctx.Done() == nil {
@@ -225,16 +228,7 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 			}
 		}
 	}
-	// Whether the request was written in full tells a failure the server
-	// never saw from one whose outcome is unknown.
-	var sent atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(i httptrace.WroteRequestInfo) {
-			if i.Err == nil {
-				sent.Store(true)
-			}
-		},
-	})
+	ctx = httptrace.WithClientTrace(ctx, &a.trace)
 	req, err := http.NewRequestWithContext(ctx, r.Method, url, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.Op, err)
@@ -247,7 +241,7 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	start := time.Now()
 	resp, err := c.send(req)
 	if err != nil {
-		te := c.transportError(r, url, sent.Load(), err, token)
+		te := c.transportError(r, url, a.sent.Load(), err, token)
 		c.log(ctx, r, url, 0, start, te)
 		return nil, te
 	}
@@ -280,6 +274,22 @@ func (c *Caller) once(ctx context.Context, r *Request, url, token string) (*Resp
 	e := DecodeError(r.Op, resp.StatusCode, resp.Header, data)
 	c.redactError(e, token)
 	return nil, e
+}
+
+// attempt is what one HTTP attempt needs beside its request, in one
+// allocation.
+type attempt struct {
+	body bytes.Reader
+	// sent tells a failure the server never saw from one whose outcome
+	// is unknown: whether the request was written in full.
+	sent  atomic.Bool
+	trace httptrace.ClientTrace
+}
+
+func (a *attempt) wroteRequest(i httptrace.WroteRequestInfo) {
+	if i.Err == nil {
+		a.sent.Store(true)
+	}
 }
 
 // deadlineBefore reports whether ctx ends by t.
