@@ -129,6 +129,10 @@ type consoleSkillAnswer struct {
 	Status    int     `json:"status,omitempty"`
 	LatencyMs float64 `json:"latencyMs,omitempty"`
 	Error     string  `json:"error,omitempty"`
+	// Attempts is how many times the message was sent to the skill;
+	// NextAttempt when it will be sent again after a failure.
+	Attempts    int       `json:"attempts,omitempty"`
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
 }
 
 // console serves the web console and keeps its traffic log.

@@ -28,10 +28,12 @@ func (e *Emulator) consoleHooks() consoleFeatures {
 				return nil
 			}
 			return &consoleSkillAnswer{
-				Pending:   d.State == DeliveryQueued || d.State == DeliverySending,
-				Status:    d.StatusCode,
-				LatencyMs: float64(d.Latency.Microseconds()) / 1000,
-				Error:     d.Error,
+				Pending:     d.State == DeliveryQueued || d.State == DeliverySending,
+				Status:      d.StatusCode,
+				LatencyMs:   float64(d.Latency.Microseconds()) / 1000,
+				Error:       d.Error,
+				Attempts:    d.Attempts,
+				NextAttempt: d.NextAttempt,
 			}
 		},
 	}

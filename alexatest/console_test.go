@@ -805,3 +805,26 @@ func TestConsoleShutdown(t *testing.T) {
 		t.Errorf("the feed did not end cleanly: %v", err)
 	}
 }
+
+// A skill message waiting for its retry shows on the console with its
+// failure, its attempts and when the next one comes.
+func TestConsoleShowsSkillRetry(t *testing.T) {
+	t.Parallel()
+	sk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) }))
+	defer sk.Close()
+	srv := NewServer(Options{SkillEndpoint: sk.URL, Skill: SkillOptions{FirstRetry: time.Hour / 2}})
+	defer srv.Close()
+	if _, err := messaging.NewClient(srv.Config()).Send(context.Background(), userA, &messaging.Message{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitSkill(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := userCard(consoleGet(t, srv, ""), userA)
+	if a == nil || len(a.Messages) != 1 {
+		t.Fatalf("card %+v", a)
+	}
+	if s := a.Messages[0].Skill; s == nil || s.Pending || s.Status != 500 || s.Attempts != 1 || s.NextAttempt.IsZero() || s.Error == "" {
+		t.Errorf("skill answer %+v, want a 500 with a retry due", s)
+	}
+}

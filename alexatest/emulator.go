@@ -642,6 +642,8 @@ func (e *Emulator) message(w http.ResponseWriter, r *http.Request) {
 		d := j.result
 		msg.Skill = &d
 		j.msg, j.hasMsg = e.messages.pushSeq(msg), true
+		// Alexa retries a skill message until it expires.
+		j.expires = time.Now().Add(time.Duration(enc.ExpiresAfterSeconds) * time.Second)
 	} else {
 		e.messages.push(msg) // counted only, when none are kept
 	}

@@ -59,6 +59,10 @@ const (
 	// DefaultSkillTimeout bounds one request to the skill, answer
 	// included.
 	DefaultSkillTimeout = 10 * time.Second
+	// AlexaFirstRetry is the wait before Alexa's first retry of a skill
+	// message its skill did not take, doubling after each further
+	// failure: a value for SkillOptions.FirstRetry.
+	AlexaFirstRetry = 30 * time.Second
 	// DefaultApplicationID is the skill id the emulator's requests carry
 	// (context.System.application.applicationId).
 	DefaultApplicationID = "amzn1.ask.skill.alexatest"
@@ -103,6 +107,18 @@ type SkillOptions struct {
 	// on a loopback host, such as a self-signed one. With another host,
 	// every delivery fails: see CheckSkillEndpoint.
 	InsecureSkipVerify bool
+	// FirstRetry, when positive, makes the emulator send a skill message
+	// (Messaging.MessageReceived) the skill did not take again, as Alexa
+	// does: after FirstRetry, then after twice as long after each further
+	// failure, while the next attempt would come before the message
+	// expires (its expiresAfterSeconds). Alexa's first retry comes after
+	// AlexaFirstRetry, which "alexa-oos emulator" uses. Zero, the
+	// default, sends once: a test sees the failure as final, and
+	// WaitSkill returns without waiting for retries that may come minutes
+	// later. A failure waiting for its retry is recorded as
+	// DeliveryFailed with NextAttempt set; other requests (subscription
+	// changes, grants) are sent once.
+	FirstRetry time.Duration
 }
 
 // CheckSkillEndpoint reports what is wrong with a skill endpoint URL, as
@@ -177,6 +193,11 @@ type SkillDelivery struct {
 	Latency time.Duration `json:"-"`
 	// Error says why a delivery failed or was skipped.
 	Error string `json:"error,omitempty"`
+	// Attempts is how many times the request was sent.
+	Attempts int `json:"attempts"`
+	// NextAttempt is when a failed skill message will be sent again (see
+	// SkillOptions.FirstRetry); zero when no retry is due.
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
 	// Response is the start of the skill's answer, at most 1 KiB.
 	Response string `json:"response,omitempty"`
 	// Warning notes an answer Alexa would not accept though its status
@@ -217,8 +238,13 @@ type SkillStats struct {
 	// Pending are queued or being sent.
 	Pending   int `json:"pending"`
 	Delivered int `json:"delivered"`
-	Failed    int `json:"failed"`
-	Skipped   int `json:"skipped"`
+	// Failed counts the requests that failed for good: those waiting
+	// for a retry are Retrying.
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+	// Retrying are failed skill messages waiting for their next attempt
+	// (SkillOptions.FirstRetry).
+	Retrying int `json:"retrying"`
 }
 
 // SkillStatus is the JSON of GET /_emulator/skill.
@@ -254,12 +280,13 @@ type skillSide struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 
-	qmu     sync.Mutex
-	queue   []*skillJob
-	workers int
-	pending int
-	closed  bool
-	changed chan struct{} // closed and replaced when pending drops
+	qmu      sync.Mutex
+	queue    []*skillJob
+	workers  int
+	pending  int
+	retrying map[*skillJob]*time.Timer // failed messages waiting for a retry
+	closed   bool
+	changed  chan struct{} // closed and replaced when pending drops
 
 	// Guarded by e.mu.
 	log   *ring[SkillDelivery]
@@ -277,6 +304,9 @@ type skillJob struct {
 	req    skill.Request
 	done   chan struct{}
 	result SkillDelivery // set before done is closed
+	// expires is when a skill message expires: no retry is sent after
+	// it. Zero for other requests, which are sent once.
+	expires time.Time
 }
 
 func newSkillSide(e *Emulator, o Options, records int, budget int64) *skillSide {
@@ -437,9 +467,78 @@ func (s *skillSide) work() {
 		s.queue = s.queue[1:]
 		s.qmu.Unlock()
 
-		s.update(j, func(d *SkillDelivery) { d.State = DeliverySending })
-		s.finish(j, s.send(j))
+		s.update(j, func(d *SkillDelivery) {
+			d.State, d.NextAttempt = DeliverySending, time.Time{}
+			d.Attempts++
+		})
+		out := s.send(j)
+		if !s.retryLater(j, out) {
+			s.finish(j, out)
+		}
 		s.release()
+	}
+}
+
+// retryLater records a failed attempt of a skill message and schedules
+// the next one, when SkillOptions.FirstRetry asks for retries and the
+// next attempt comes before the message expires. It reports whether it
+// did; if not, the failure is final.
+func (s *skillSide) retryLater(j *skillJob, out SkillDelivery) bool {
+	if out.State != DeliveryFailed || s.opts.FirstRetry <= 0 || j.expires.IsZero() {
+		return false
+	}
+	wait := s.opts.FirstRetry
+	for range j.result.Attempts - 1 {
+		if wait *= 2; wait > 24*time.Hour {
+			break
+		}
+	}
+	next := time.Now().Add(wait)
+	if next.After(j.expires) {
+		return false
+	}
+	// Lock order: e.mu, then qmu (reset holds e.mu and takes qmu).
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	if j.epoch != s.epoch {
+		// Reset since: the delivery is forgotten, and not sent again.
+		return false
+	}
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.updateLocked(j, func(d *SkillDelivery) {
+		d.State, d.StatusCode, d.Latency, d.Error, d.Response, d.Warning = out.State, out.StatusCode, out.Latency, out.Error, out.Response, out.Warning
+		d.NextAttempt = next
+	})
+	s.stats.Retrying++
+	if s.retrying == nil {
+		s.retrying = map[*skillJob]*time.Timer{}
+	}
+	s.retrying[j] = time.AfterFunc(wait, func() { s.retryNow(j) })
+	return true
+}
+
+// retryNow queues j again, its retry being due.
+func (s *skillSide) retryNow(j *skillJob) {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if _, ok := s.retrying[j]; !ok {
+		// Stopped by close or reset meanwhile.
+		return
+	}
+	delete(s.retrying, j)
+	s.stats.Retrying--
+	s.queue = append(s.queue, j)
+	s.pending++
+	if s.workers < s.opts.Concurrency {
+		s.workers++
+		s.wg.Add(1)
+		go s.work()
 	}
 }
 
@@ -480,7 +579,7 @@ func (s *skillSide) finish(j *skillJob, out SkillDelivery) {
 	s.e.mu.Lock()
 	s.updateLocked(j, func(d *SkillDelivery) {
 		d.State, d.StatusCode, d.Latency, d.Error, d.Response, d.Warning = out.State, out.StatusCode, out.Latency, out.Error, out.Response, out.Warning
-		d.Done = time.Now()
+		d.NextAttempt, d.Done = time.Time{}, time.Now()
 	})
 	if j.epoch == s.epoch {
 		switch out.State {
@@ -596,11 +695,27 @@ func (s *skillSide) close() {
 	s.closed = true
 	queued := s.queue
 	s.queue = nil
+	var waiting []*skillJob
+	for j, t := range s.retrying {
+		t.Stop()
+		waiting = append(waiting, j)
+	}
+	s.retrying = nil
 	s.qmu.Unlock()
 	s.cancel()
 	for _, j := range queued {
 		s.finish(j, SkillDelivery{State: DeliverySkipped, Error: "not sent: the emulator closed"})
 		s.release()
+	}
+	for _, j := range waiting {
+		// The last attempt's failure stands, with no retry to come.
+		s.e.mu.Lock()
+		s.stats.Retrying--
+		s.e.mu.Unlock()
+		last := j.result
+		last.NextAttempt = time.Time{}
+		last.Error += " (no retry: the emulator closed)"
+		s.finish(j, last)
 	}
 	s.wg.Wait()
 	if s.transport != nil {
@@ -608,11 +723,19 @@ func (s *skillSide) close() {
 	}
 }
 
-// reset forgets the records and counts; the caller holds e.mu.
+// reset forgets the records and counts, and the retries due; the caller
+// holds e.mu.
 func (s *skillSide) reset() {
 	s.log.reset()
 	s.stats = SkillStats{}
 	s.epoch++
+	s.qmu.Lock()
+	for j, t := range s.retrying {
+		t.Stop()
+		close(j.done)
+	}
+	s.retrying = nil
+	s.qmu.Unlock()
 }
 
 // SkillSigner returns the signer of the requests sent to the skill:
@@ -662,7 +785,8 @@ func (e *Emulator) SkillStatus() SkillStatus {
 
 // WaitSkill waits until no request for the skill is queued or being
 // sent, each having been answered, failed or skipped, or until ctx ends
-// (then it returns ctx's error). Requests are sent in the background, so
+// (then it returns ctx's error). A failed skill message waiting for its
+// retry (SkillOptions.FirstRetry) is not waited for. Requests are sent in the background, so
 // that the API answers without waiting for the skill: tests call
 // WaitSkill before looking at what the skill received.
 func (e *Emulator) WaitSkill(ctx context.Context) error {

@@ -127,7 +127,8 @@
   function skillAnswer(s) {
     if (!s) return null;
     if (s.pending) return [' · ', 'skill: waiting for its answer'];
-    if (s.error) return [' · ', 'skill: ', h('strong', {}, s.error)];
+    const retry = s.nextAttempt ? [` · attempt ${s.attempts}, next at `, clock(s.nextAttempt)] : [];
+    if (s.error) return [' · ', 'skill: ', h('strong', {}, s.error), ...retry];
     return [' · skill answered ', statusBadge(s.status), ` in ${s.latencyMs.toFixed(1)} ms`];
   }
 

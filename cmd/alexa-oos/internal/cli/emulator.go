@@ -120,7 +120,9 @@ change as AlexaSkillEvent.ProactiveSubscriptionChanged, and
 code its token endpoint exchanges (grant_type=authorization_code) for the
 user's tokens. Requests go in the background, 4 at a time, at most 1000
 waiting (more are skipped); the message records show the skill's status
-and latency. The URL is https (--skill-ca-file trusts a CA of your own;
+and latency. A skill message the skill did not take (no answer, or not
+2xx) is sent again as Alexa does, after 30 s and then twice as long after
+each failure, until it expires (--skill-first-retry, 0 to send once). The URL is https (--skill-ca-file trusts a CA of your own;
 --skill-insecure accepts any certificate on a loopback host), or plain http
 on a loopback host. Your skill trusts the emulator with the CA at
 GET ` + alexatest.AdminSkillCA + ` and fetches the signing chain from

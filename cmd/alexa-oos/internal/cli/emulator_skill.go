@@ -43,6 +43,10 @@ type EmulatorSkill struct {
 	ApplicationID string
 	// AllowUnsubscribed is --allow-unsubscribed.
 	AllowUnsubscribed bool
+	// FirstRetry is --skill-first-retry: the wait before a skill message
+	// the skill did not take is sent again, doubling after each failure;
+	// 0 sends once.
+	FirstRetry time.Duration
 }
 
 func (s *EmulatorSkill) register(f *pflag.FlagSet) {
@@ -51,10 +55,14 @@ func (s *EmulatorSkill) register(f *pflag.FlagSet) {
 	f.BoolVar(&s.Insecure, "skill-insecure", false, "accept any certificate from an https skill endpoint on a loopback host, such as a self-signed one")
 	f.StringVar(&s.ApplicationID, "skill-id", alexatest.DefaultApplicationID, "the skill id the requests to the skill carry")
 	f.BoolVar(&s.AllowUnsubscribed, "allow-unsubscribed", false, "accept Unicast events to users who have not subscribed to the event (Alexa answers 403)")
+	f.DurationVar(&s.FirstRetry, "skill-first-retry", alexatest.AlexaFirstRetry, "send a skill message the skill did not take again after this long, then twice as long after each failure, until it expires, as Alexa does; 0 sends once")
 }
 
 // check checks the flags, without reading --skill-ca-file.
 func (s *EmulatorSkill) check() error {
+	if s.FirstRetry < 0 {
+		return usagef("--skill-first-retry: must be 0 or more, 0 to send once (got %s)", s.FirstRetry)
+	}
 	if s.Endpoint == "" {
 		switch {
 		case s.CAFile != "":
@@ -83,7 +91,7 @@ func (s *EmulatorSkill) check() error {
 // options returns the emulator's skill options from the checked flags,
 // reading --skill-ca-file.
 func (s *EmulatorSkill) options() (alexatest.SkillOptions, error) {
-	o := alexatest.SkillOptions{ApplicationID: s.ApplicationID, InsecureSkipVerify: s.Insecure}
+	o := alexatest.SkillOptions{ApplicationID: s.ApplicationID, InsecureSkipVerify: s.Insecure, FirstRetry: s.FirstRetry}
 	if s.Endpoint == "" || s.CAFile == "" {
 		return o, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/skill"
@@ -206,6 +207,22 @@ func TestEmulatorURLDefaults(t *testing.T) {
 	} {
 		if got, err := emulatorURL(func(k string) string { return tt.env[k] }, tt.flag); err != nil || got != tt.want {
 			t.Errorf("flag %q env %v: %q %v, want %q", tt.flag, tt.env, got, err, tt.want)
+		}
+	}
+}
+
+// --skill-first-retry reaches the emulator's options: the retries of
+// skill messages follow it.
+func TestEmulatorSkillOptionsFirstRetry(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{0, alexatest.AlexaFirstRetry, 2 * time.Second} {
+		s := EmulatorSkill{Endpoint: "http://127.0.0.1:8080/alexa", ApplicationID: alexatest.DefaultApplicationID, FirstRetry: d}
+		if err := s.check(); err != nil {
+			t.Fatal(err)
+		}
+		o, err := s.options()
+		if err != nil || o.FirstRetry != d {
+			t.Errorf("options() = %+v, %v; want FirstRetry %v", o, err, d)
 		}
 	}
 }

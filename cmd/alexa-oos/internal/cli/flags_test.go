@@ -308,7 +308,7 @@ func TestNewCmdDatastore(t *testing.T) {
 func TestNewCmdEmulator(t *testing.T) {
 	t.Parallel()
 	def := EmulatorOptions{Addr: DefaultEmulatorAddr, MaxRecords: alexatest.DefaultMaxRecords, ReadTimeout: alexatest.DefaultReadTimeout,
-		Skill: EmulatorSkill{ApplicationID: alexatest.DefaultApplicationID}}
+		Skill: EmulatorSkill{ApplicationID: alexatest.DefaultApplicationID, FirstRetry: alexatest.AlexaFirstRetry}}
 	with := func(change func(*EmulatorOptions)) EmulatorOptions {
 		o := def
 		change(&o)
@@ -327,6 +327,9 @@ func TestNewCmdEmulator(t *testing.T) {
 			want: with(func(o *EmulatorOptions) { o.Skill.Endpoint, o.Skill.Insecure = "https://localhost:8443/", true })},
 		{name: "allow unsubscribed", args: args("emulator --allow-unsubscribed"), want: with(func(o *EmulatorOptions) { o.Skill.AllowUnsubscribed = true })},
 		{name: "open", args: args("emulator --open"), want: with(func(o *EmulatorOptions) { o.Open = true })},
+		{name: "skill retries off", args: args("emulator --skill-first-retry 0"), want: with(func(o *EmulatorOptions) { o.Skill.FirstRetry = 0 })},
+		{name: "skill retries sooner", args: args("emulator --skill-first-retry 2s"), want: with(func(o *EmulatorOptions) { o.Skill.FirstRetry = 2 * time.Second })},
+		{name: "negative skill retry", args: args("emulator --skill-first-retry -1s"), wantErr: "--skill-first-retry: must be 0 or more, 0 to send once (got -1s)"},
 		{name: "max records", args: args("emulator --max-records 100000"), want: with(func(o *EmulatorOptions) { o.MaxRecords = 100000 })},
 		{name: "keep no records", args: args("emulator --max-records 0"), want: with(func(o *EmulatorOptions) { o.MaxRecords = 0 })},
 		{name: "scopes", args: args("emulator --scope alexa::proactive_events --scope alexa:skill_messaging"),
