@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/alexa-oos/alexa/internal/filelock"
 	"github.com/alexa-oos/alexa/proactive"
 )
 
@@ -155,10 +156,10 @@ func OpenJournal(path string, kind Kind, stage proactive.Stage) (*Journal, error
 	if err != nil {
 		return nil, fmt.Errorf("bulk: journal: %w", err)
 	}
-	unlock, err := lockFile(f)
+	unlock, err := filelock.TryLock(f)
 	if err != nil {
 		f.Close()
-		if errors.Is(err, errLocked) {
+		if errors.Is(err, filelock.ErrLocked) {
 			return nil, &journalError{msg: fmt.Sprintf("bulk: journal %s is in use by another job (a process, this one or another, has it open)", path), kind: ErrJournalLocked}
 		}
 		return nil, fmt.Errorf("bulk: journal %s: locking: %w", path, err)

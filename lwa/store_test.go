@@ -3,9 +3,12 @@ package lwa_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,12 +95,12 @@ func TestFileStoreSurvivesRestart(t *testing.T) {
 		t.Errorf("file mode %o, want 600", mode)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Errorf("directory holds %v, want only the token file (no temporary files left)", names)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"tokens.json", "tokens.json.lock"}; !slices.Equal(names, want) {
+		t.Errorf("directory holds %v, want %v (no temporary files left)", names, want)
 	}
 
 	// A new process opens the same file.
@@ -156,5 +159,60 @@ func TestFileStoreRefusesOtherFiles(t *testing.T) {
 	}
 	if _, err := lwa.NewFileStore(filepath.Join(dir, "missing", "tokens.json")); err != nil {
 		t.Errorf("missing file: %v, want an empty store", err)
+	}
+}
+
+// Stores of several processes on one file (here, stores opened apart,
+// each with its own lock file handle) keep every change: concurrent Saves
+// of different users all land, and each store loads what the others
+// saved, a rotated refresh token included.
+func TestFileStoreShared(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	ctx := context.Background()
+	const stores, users = 4, 10
+	var all []*lwa.FileStore
+	for range stores {
+		s, err := lwa.NewFileStore(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		all = append(all, s)
+	}
+	var wg sync.WaitGroup
+	for i, s := range all {
+		wg.Go(func() {
+			for u := range users {
+				user := fmt.Sprintf("amzn1.ask.account.S%dU%d", i, u)
+				if err := s.Save(ctx, user, &lwa.UserToken{AccessToken: "a-" + user, RefreshToken: "r-" + user}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range stores {
+		for u := range users {
+			user := fmt.Sprintf("amzn1.ask.account.S%dU%d", i, u)
+			got, err := all[(i+1)%stores].Load(ctx, user)
+			if err != nil || got.RefreshToken != "r-"+user {
+				t.Fatalf("store %d loads %s: %+v, %v; want what store %d saved", (i+1)%stores, user, got, err, i)
+			}
+		}
+	}
+	// A refresh token rotated by one store is the one the others load.
+	user := "amzn1.ask.account.S0U0"
+	if err := all[0].Save(ctx, user, &lwa.UserToken{AccessToken: "a2", RefreshToken: "r2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := all[3].Load(ctx, user); err != nil || got.RefreshToken != "r2" {
+		t.Errorf("after a rotation elsewhere: %+v, %v; want r2", got, err)
+	}
+	if err := all[2].Delete(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := all[1].Load(ctx, user); !errors.Is(err, lwa.ErrNoUserToken) {
+		t.Errorf("after a Delete elsewhere: %v, want ErrNoUserToken", err)
 	}
 }
