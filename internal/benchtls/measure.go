@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -35,14 +34,6 @@ func Burst(ctx context.Context, n, workers int, send func(ctx context.Context, i
 	return time.Since(start), first
 }
 
-// CPUTime returns the CPU time (user and system) this process has used.
-func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // Run is a timed run's wall and CPU time.
 type Run struct {
