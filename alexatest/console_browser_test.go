@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/alexa-oos/alexa/lwa"
 	"github.com/alexa-oos/alexa/messaging"
 	"github.com/alexa-oos/alexa/proactive"
+	"github.com/alexa-oos/alexa/skill"
 )
 
 // chromium finds a Chromium or Chrome to drive: $ALEXA_OOS_CHROMIUM, or
@@ -208,15 +211,27 @@ const pageChecks = `(() => {
 })()`
 
 // The console, in a real browser: events and messages sent with this
-// module's clients appear without a reload, with Alexa's spoken text; the
-// filters, mark-read and reset work from the keyboard; the page fits a
-// phone; nothing is written to the browser's console as an error.
+// module's clients appear without a reload, with Alexa's spoken text and
+// the skill's answer; the filters, mark-read and reset work from the
+// keyboard; the page fits a phone; nothing is written to the browser's
+// console as an error.
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	ctx, problems := browser(t)
 	debugProblems = problems
-	srv := alexatest.NewServer(alexatest.Options{})
+	// A skill that verifies the emulator's signed requests and takes
+	// every message, served once the emulator exists.
+	var skillHandler atomic.Value
+	sk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		skillHandler.Load().(http.Handler).ServeHTTP(w, r)
+	}))
+	defer sk.Close()
+	srv := alexatest.NewServer(alexatest.Options{SkillEndpoint: sk.URL})
 	defer srv.Close()
+	skillHandler.Store(&skill.Handler{
+		Verifier:  skill.NewVerifier(srv.SkillVerifierOptions()),
+		OnMessage: func(context.Context, *skill.MessageReceived) error { return nil },
+	})
 	const alice, bob = "amzn1.ask.account.ALICE-EXAMPLE", "amzn1.ask.account.BOB-EXAMPLE"
 	cfg := srv.Config()
 	cfg.Tokens = lwa.NewProvider(cfg)
@@ -281,6 +296,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	waitFor(t, ctx, "Alice's light ring", aliceCard+`?.querySelector('.ring.lit') != null`)
 	waitFor(t, ctx, "Bob's skill message", bobCard+`?.querySelector('.msg pre')?.textContent.includes('"reminder":"water the plants"')`)
+	waitFor(t, ctx, "the skill's answer to Bob's message", bobCard+`?.querySelector('.msg')?.innerText.includes('skill answered')`)
 	waitFor(t, ctx, "the multicast alert", `document.getElementById('multicast').innerText.includes('AMAZON.TrashCollectionAlert.Activated')`)
 	waitFor(t, ctx, "Alice's DataStore object", aliceCard+`?.innerText.includes('"type":"SNOW_STORM"')`)
 	waitFor(t, ctx, "the refused call", `[...document.querySelectorAll('#traffic tr.refused')].some((tr) => tr.innerText.includes('401') && tr.innerText.includes('UNAUTHORIZED'))`)

@@ -34,7 +34,6 @@ func Burst(ctx context.Context, n, workers int, send func(ctx context.Context, i
 	return time.Since(start), first
 }
 
-
 // Run is a timed run's wall and CPU time.
 type Run struct {
 	Wall, CPU time.Duration
