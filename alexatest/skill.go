@@ -441,13 +441,7 @@ func (s *skillSide) enqueue(j *skillJob) {
 		s.finish(j, SkillDelivery{State: DeliverySkipped, Error: why})
 		return
 	}
-	s.queue = append(s.queue, j)
-	s.pending++
-	if s.workers < s.opts.Concurrency {
-		s.workers++
-		s.wg.Add(1)
-		go s.work()
-	}
+	s.push(j)
 	s.qmu.Unlock()
 }
 
@@ -533,6 +527,12 @@ func (s *skillSide) retryNow(j *skillJob) {
 	}
 	delete(s.retrying, j)
 	s.stats.Retrying--
+	s.push(j)
+}
+
+// push queues j and starts a sender if fewer than Concurrency run; the
+// caller holds qmu.
+func (s *skillSide) push(j *skillJob) {
 	s.queue = append(s.queue, j)
 	s.pending++
 	if s.workers < s.opts.Concurrency {
