@@ -110,8 +110,14 @@ func (e *Error) Is(target error) bool {
 // command prints it on a line of its own.
 func (e *Error) Hint() string {
 	switch e.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
+	case http.StatusUnauthorized:
 		return "the access token was refused even after a fresh one was fetched: check that the skill has this API's permission and that the credentials are the skill's Alexa client id and secret"
+	case http.StatusForbidden:
+		if e.Code == "USER_NOT_SUBSCRIBED" {
+			return "a Unicast proactive event reaches only a user who subscribed to its event in the Alexa app (the skill learns of it from AlexaSkillEvent.ProactiveSubscriptionChanged); a Multicast event goes to every subscriber"
+		}
+		// Proactive Events answers 403 for both.
+		return "for a Unicast proactive event, the user may not have subscribed to its event in the Alexa app; otherwise the access token was refused: check that the skill has this API's permission and that the credentials are the skill's Alexa client id and secret"
 	case http.StatusConflict:
 		return "an event with this referenceId was already sent to this audience; use a new referenceId for a new event"
 	case http.StatusTooManyRequests:

@@ -472,3 +472,42 @@ func TestRateLimitedJobStopsAtDeadline(t *testing.T) {
 		t.Errorf("emulator has %d messages, summary says %d sent and %d unknown", got, sum.Sent, sum.Unknown)
 	}
 }
+
+// Alexa answers 403 to a Unicast event for a user who has not subscribed:
+// that line fails, and the job goes on with the others.
+func TestUnsubscribedUserFailsOnlyItsLine(t *testing.T) {
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{}) // unsubscribed users refused, as by Alexa
+	t.Cleanup(srv.Close)
+	const n = 10
+	for i := 1; i <= n; i++ {
+		if i == 2 {
+			continue
+		}
+		if err := srv.Subscribe(userID(i), proactive.SchemaMessageAlert); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := bulk.SendEvents(context.Background(), fastConfig(srv), strings.NewReader(lines(n, eventLine)), bulk.Options{Concurrency: 1, Stage: proactive.Development})
+	if err != nil || !sum.Complete || sum.Sent != n-1 || sum.Failed != 1 {
+		t.Fatalf("%v %+v, want %d sent and the unsubscribed user's line failed", err, sum, n-1)
+	}
+	for reason := range sum.Reasons {
+		if !strings.Contains(reason, "403") {
+			t.Errorf("reason %q, want the 403", reason)
+		}
+	}
+}
+
+// A 403 to every Unicast event, with nothing delivered, is the token's
+// fault after all: the job stops after the first 1,000.
+func TestForbiddenEverywhereStops(t *testing.T) {
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{}) // nobody subscribed
+	t.Cleanup(srv.Close)
+	sum, err := bulk.SendEvents(context.Background(), fastConfig(srv), generate(3000, eventLine), bulk.Options{Concurrency: 4, Stage: proactive.Development})
+	var se *bulk.StopError
+	if !errors.As(err, &se) || !errors.Is(err, alexa.ErrUnauthorized) || sum.Complete || sum.Read > 1000+4 || sum.Failed < 1000 {
+		t.Fatalf("%v %+v, want a stop after the first 1,000 refusals", err, sum)
+	}
+}

@@ -241,6 +241,10 @@ type engine struct {
 	notBefore   atomic.Int64  // unix nanos: no request is sent before
 	retried     atomic.Int64
 	throttled   atomic.Int64
+	// delivered is set by the first item delivered; forbidden counts the
+	// Unicast events refused 403 before it (see itemRefused).
+	delivered atomic.Bool
+	forbidden atomic.Int64
 
 	mu     sync.Mutex
 	sum    Summary
@@ -420,6 +424,25 @@ func fatal(err error) bool {
 	return errors.Is(err, lwa.ErrTokenUnavailable) ||
 		errors.Is(err, alexa.ErrUnauthorized) ||
 		errors.As(err, &ie)
+}
+
+// maxForbiddenFirst is how many Unicast events refused 403 stop a job
+// in which nothing was delivered yet.
+const maxForbiddenFirst = 1000
+
+// itemRefused reports whether res, a failure that would stop the job, is
+// the item's own: a Unicast proactive event refused 403. Alexa answers
+// 403 to a Unicast event for a user who has not subscribed to the event,
+// as it does to a token it does not take; so such a refusal fails the
+// item, and the job goes on, unless the first maxForbiddenFirst ones come
+// before anything was delivered: then the token is the likely cause, and
+// the job stops.
+func (e *engine) itemRefused(res Result) bool {
+	var ae *alexa.Error
+	if e.kind != KindProactive || res.UserID == "" || !errors.As(res.Err, &ae) || ae.StatusCode != http.StatusForbidden {
+		return false
+	}
+	return e.delivered.Load() || e.forbidden.Add(1) < maxForbiddenFirst
 }
 
 // unsent reports whether err means the item was not sent at all (so it
@@ -612,7 +635,10 @@ func (e *engine) settle(ctx context.Context, stop context.CancelCauseFunc, it *i
 			stop(err)
 		}
 	}
-	if res.Status == Failed && fatal(res.Err) {
+	if res.Status.Delivered() {
+		e.delivered.Store(true)
+	}
+	if res.Status == Failed && fatal(res.Err) && !e.itemRefused(res) {
 		stop(&StopError{Line: res.Line, Err: res.Err})
 	}
 	e.report(stop, res)

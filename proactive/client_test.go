@@ -169,14 +169,44 @@ func TestRefusedTokenIsReplacedOnce(t *testing.T) {
 		t.Errorf("attempts %d, token requests %d; want 2 and 2", res.Attempts, tokenRequests(srv, proactive.Scope))
 	}
 
+	// A 403 on the token just fetched after a refusal is not the token's
+	// fault (Alexa answers 403 to a Unicast event for a user who has not
+	// subscribed, too): no new token, one attempt.
 	srv.InjectFault(alexatest.Fault{Path: proactive.PathDevelopment, Status: http.StatusForbidden, Body: "<html><body><h1>403 Forbidden</h1></body></html>"})
 	_, err = c.Create(ctx, weatherAlert("c"), proactive.Development)
 	var ae *alexa.Error
-	if !errors.As(err, &ae) || ae.StatusCode != http.StatusForbidden || ae.Attempts != 2 || !strings.Contains(string(ae.Body), "403 Forbidden") || ae.Code != "" {
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusForbidden || ae.Attempts != 1 || !strings.Contains(string(ae.Body), "403 Forbidden") || ae.Code != "" {
 		t.Fatalf("err = %#v", err)
 	}
 	if !errors.Is(err, alexa.ErrUnauthorized) || ae.Hint() == "" {
 		t.Errorf("%v: want ErrUnauthorized with a hint", err)
+	}
+	if got := tokenRequests(srv, proactive.Scope); got != 2 {
+		t.Errorf("%d token requests, want still 2", got)
+	}
+}
+
+// A 403 on a token in use for a while gets one more try with a fresh
+// token; a 403 again is answered at once to every call for a minute, with
+// no further token: many users who have not subscribed cost one token
+// request, not one each.
+func TestForbiddenReplacesTheTokenOnce(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, alexatest.Options{})
+	ctx := context.Background()
+	if _, err := c.Create(ctx, weatherAlert("a"), proactive.Development); err != nil {
+		t.Fatal(err)
+	}
+	srv.InjectFault(alexatest.Fault{Path: proactive.PathDevelopment, Status: http.StatusForbidden})
+	for i, want := range []int{2, 1, 1} {
+		_, err := c.Create(ctx, weatherAlert(fmt.Sprint("b", i)), proactive.Development)
+		var ae *alexa.Error
+		if !errors.As(err, &ae) || ae.StatusCode != http.StatusForbidden || ae.Attempts != want {
+			t.Fatalf("call %d: err = %v, want a 403 after %d attempts", i, err, want)
+		}
+	}
+	if got := tokenRequests(srv, proactive.Scope); got != 2 {
+		t.Errorf("%d token requests, want 2", got)
 	}
 }
 

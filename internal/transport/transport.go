@@ -41,10 +41,33 @@ type Caller struct {
 	// timeout is the *http.Client's Timeout, applied here when rt is
 	// called directly.
 	timeout time.Duration
+	// refreshed is the token fetched after the last refusal, and when.
+	refreshed atomic.Pointer[refreshedToken]
 	// deadlines bound calls made with a context that never ends by the
 	// HTTP client's Timeout, shared rather than one per call; nil when
 	// the client is not an *http.Client with a Timeout.
 	deadlines *ctxshare.Deadlines
+}
+
+// refreshedToken is a token fetched because the one before it was
+// refused.
+type refreshedToken struct {
+	token string
+	at    time.Time
+}
+
+// refusedTokenAge is how long a token fetched after a refusal is not
+// replaced for another 403. Proactive Events answers 403 both for a token
+// it does not take and for a Unicast event to a user who has not
+// subscribed: a fresh token refused again is the user's refusal, and
+// fetching yet another for every such user would flood LWA.
+const refusedTokenAge = time.Minute
+
+// freshlyRefused reports whether token was fetched after a refusal less
+// than refusedTokenAge ago: another 403 is then not the token's fault.
+func (c *Caller) freshlyRefused(token string) bool {
+	f := c.refreshed.Load()
+	return f != nil && f.token == token && time.Since(f.at) < refusedTokenAge
 }
 
 // authHeader is the Authorization header value of a token.
@@ -145,6 +168,9 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		if reauthed && attempts == 2 {
+			c.refreshed.Store(&refreshedToken{token: token, at: time.Now()})
+		}
 		resp, err := c.once(ctx, r, url, token)
 		if err == nil {
 			resp.Attempts = attempts
@@ -157,7 +183,7 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 		case errors.As(err, &ae):
 			ae.Attempts = attempts
 			retryAfter = ae.RetryAfter
-			if (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden) && !reauthed {
+			if (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden && !c.freshlyRefused(token)) && !reauthed {
 				// The cached token may have been revoked or expired early:
 				// one more try with a fresh token, outside the retry budget.
 				reauthed = true

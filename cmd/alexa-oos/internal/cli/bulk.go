@@ -35,7 +35,10 @@ When Alexa throttles (429), every worker waits for the Retry-After. A
 Retry-After longer than the retry policy honours (60s) pauses the whole
 job, up to --max-throttle-wait (default 5m); a longer one stops the job,
 leaving every unsent item for a rerun. A token endpoint that refuses or
-cannot be reached stops the job too: every item would fail the same way.
+cannot be reached stops the job too, as do credentials the API refuses:
+every item would fail the same way. A Unicast proactive event refused 403
+fails only its line (Alexa answers 403 to a user who has not subscribed),
+unless the first 1000 such refusals come before any delivery.
 
 A line that is not JSON or breaks the API's rules is reported on stderr as
 "alexa-oos: line N: reason", and so is an item the API refused; the rest go
