@@ -13,9 +13,11 @@ package jsonin
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -71,6 +73,45 @@ func CheckUTF8(b []byte, offset int64) error {
 	e := &EncodingError{Offset: offset + int64(i)}
 	e.UTF16 = offset == 0 && (bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}))
 	return e
+}
+
+// SyntaxError is JSON text that does not parse, with where it stops
+// making sense.
+type SyntaxError struct {
+	// Line and Column (in characters) of the byte at Offset, from 1.
+	Line, Column int
+	// Offset is the byte offset at which the text stops being JSON.
+	Offset int64
+	// Err is encoding/json's error.
+	Err error
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("not JSON: %v, at line %d, column %d", e.Err, e.Line, e.Column)
+}
+
+// Unwrap returns encoding/json's error.
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// CheckSyntax returns nil when b is one JSON value, or a *SyntaxError
+// saying where it breaks.
+func CheckSyntax(b []byte) error {
+	var raw json.RawMessage
+	err := json.Unmarshal(b, &raw)
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	// encoding/json counts the offending byte as read; at the end of the
+	// input, the place is just past it.
+	pos := max(int(se.Offset)-1, 0)
+	if int(se.Offset) >= len(b) && strings.Contains(se.Error(), "unexpected end") {
+		pos = len(bytes.TrimRight(b, " \t\r\n"))
+	}
+	head := b[:min(pos, len(b))]
+	line := bytes.Count(head, []byte("\n")) + 1
+	col := utf8.RuneCount(head[bytes.LastIndexByte(head, '\n')+1:]) + 1
+	return &SyntaxError{Line: line, Column: col, Offset: se.Offset, Err: se}
 }
 
 // Clean returns the JSON text of a whole input: without a byte order

@@ -82,3 +82,28 @@ type iotest struct{}
 func (iotest) Read([]byte) (int, error) { return 0, errors.New("broken") }
 
 var _ io.Reader = iotest{}
+
+// A syntax error says where, in lines and characters from 1.
+func TestCheckSyntax(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in        string
+		line, col int
+	}{
+		{`{"a":1,}`, 1, 8},
+		{`{"a":1`, 1, 7},
+		{"{\n  \"é\": 1,\n  x\n}", 3, 3},
+		{`[1 2]`, 1, 4},
+	} {
+		err := CheckSyntax([]byte(tc.in))
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Line != tc.line || se.Column != tc.col {
+			t.Errorf("CheckSyntax(%q) = %v, want line %d, column %d", tc.in, err, tc.line, tc.col)
+		}
+	}
+	for _, ok := range []string{`{}`, ` [1, 2] `, `"x"`} {
+		if err := CheckSyntax([]byte(ok)); err != nil {
+			t.Errorf("CheckSyntax(%q) = %v, want nil", ok, err)
+		}
+	}
+}

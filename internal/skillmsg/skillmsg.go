@@ -7,6 +7,7 @@ package skillmsg
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -60,7 +61,11 @@ func Encode(userID string, data any, expiresAfterSeconds int, marshal func(any) 
 	raw, err := encodeData(data, marshal)
 	switch {
 	case err != nil:
-		vs.Add("data", "must encode as a JSON object: "+err.Error(), nil)
+		rule := "must encode as a JSON object: " + err.Error()
+		if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
+			rule += fmt.Sprintf(" at byte offset %d", se.Offset)
+		}
+		vs.Add("data", rule, nil)
 	case len(raw) == 0 || raw[0] != '{':
 		vs.Add("data", "must be a JSON object", string(raw))
 	case len(raw) > MaxDataBytes:

@@ -61,7 +61,7 @@ func CheckUserID(id string) string {
 	case id == "":
 		return ""
 	case len(id) > MaxUserIDBytes:
-		return fmt.Sprintf("must be at most %d bytes (got %d bytes)", MaxUserIDBytes, len(id))
+		return fmt.Sprintf("must be at most %d bytes, not %d", MaxUserIDBytes, len(id))
 	case !utf8.ValidString(id):
 		return "must be valid UTF-8"
 	case strings.IndexFunc(id, unicode.IsControl) >= 0:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/datastore"
-	"github.com/alexa-oos/alexa/internal/jsonin"
 	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/spf13/cobra"
 )
@@ -160,9 +159,9 @@ per device, namespace and key names counted.`, datastore.DefaultMaxPayloadBytes)
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("content-json") {
-				b, err := jsonin.Clean([]byte(contentJSON))
+				b, err := jsonFlag("--content-json", contentJSON)
 				if err != nil {
-					return usagef("--content-json: %v", err)
+					return err
 				}
 				opts.Content = json.RawMessage(b)
 			}

@@ -155,7 +155,7 @@ func TestDatastoreUsageSendsNothing(t *testing.T) {
 		{"both targets", append(put, "--user", "u", "--device", "d", "--content-json", "1"), "exclude each other"},
 		{"no content", append(put, "--user", "u"), "content"},
 		{"both contents", append(put, "--user", "u", "--content-json", "1", "--content", big), "content"},
-		{"bad JSON", append(put, "--user", "u", "--content-json", "{"), "commands[0].content: must encode as JSON"},
+		{"bad JSON", append(put, "--user", "u", "--content-json", "{"), `--content-json: not JSON: unexpected end of JSON input, at line 1, column 2 (got "{")`},
 		{"null", append(put, "--user", "u", "--content-json", "null"), "any JSON value but null"},
 		{"too large", append(put, "--user", "u", "--content", big), "commands: must be at most 1048576 bytes"},
 		{"missing file", append(put, "--user", "u", "--content", "/nonexistent/x.json"), "--content"},

@@ -371,7 +371,7 @@ func TestUsageAndValidationErrorsSendNothing(t *testing.T) {
 		want string
 	}{
 		{"invalid request", env, []string{"proactive", "send", invalidFixture}, `relevantAudience.type: must be Unicast or Multicast (got "Broadcast")`},
-		{"not JSON", env, []string{"proactive", "send", notJSONFixture}, "not a Proactive Events request"},
+		{"not JSON", env, []string{"proactive", "send", notJSONFixture}, "not JSON: unexpected end of JSON input, at line 1, column"},
 		{"not a request", env, []string{"proactive", "send", example("messages/skill-message.json")}, "none of the fields"},
 		{"missing file", env, []string{"proactive", "send", "no/such.json"}, "no such file"},
 		{"two files", env, []string{"proactive", "send", weatherFixture, weatherFixture}, "expects one FILE"},
@@ -379,7 +379,7 @@ func TestUsageAndValidationErrorsSendNothing(t *testing.T) {
 		{"expiry too short", env, []string{"message", "send", "--user", "u", "--expires-after", "10"}, "expiresAfterSeconds: must be 60 to 86400 (got 10)"},
 		{"expiry zero", env, []string{"message", "send", "--user", "u", "--expires-after", "0s"}, "--expires-after"},
 		{"expiry garbage", env, []string{"message", "send", "--user", "u", "--expires-after", "soon"}, "--expires-after"},
-		{"data not JSON", env, []string{"message", "send", "--user", "u", "--data", "{nope"}, "data: must encode as a JSON object"},
+		{"data not JSON", env, []string{"message", "send", "--user", "u", "--data", "{nope"}, `--data: not JSON: invalid character 'n' looking for beginning of object key string, at line 1, column 2 (got "{nope")`},
 		{"data not an object", env, []string{"message", "send", "--user", "u", "--data", "[1]"}, "data: must be a JSON object"},
 		{"data twice", env, []string{"message", "send", "--user", "u", "--data", "{}", "--data-file", example("messages/skill-message.json")}, "data"},
 		{"no user", env, []string{"message", "send", "--data", "{}"}, `"user"`},
@@ -695,7 +695,7 @@ func TestValidate(t *testing.T) {
 			t.Fatalf("the invalid fixture should break three rules: %q", want)
 		}
 		want = append(want,
-			notJSONFixture+": not a Proactive Events request (a JSON object): unexpected end of JSON input",
+			notJSONFixture+": not JSON: unexpected end of JSON input, at line 1, column 12",
 			"open no/such.json: no such file or directory")
 		if got := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n"); !slices.Equal(got, want) {
 			t.Errorf("stdout lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

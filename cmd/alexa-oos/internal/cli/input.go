@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/alexa-oos/alexa/internal/jsonin"
+	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/alexa-oos/alexa/proactive"
 )
 
@@ -32,22 +33,42 @@ func (s *IOStreams) readJSON(flag, file string) (name string, data []byte, err e
 	if err == nil {
 		data, err = jsonin.Clean(raw)
 	}
+	if err == nil {
+		err = jsonin.CheckSyntax(data)
+	}
 	var (
 		pe *fs.PathError
 		ee *jsonin.EncodingError
 		te *jsonin.TooLargeError
+		se *jsonin.SyntaxError
 	)
 	switch {
 	case err == nil:
 		return name, data, nil
 	case errors.As(err, &pe):
 		return name, nil, usagef("%s%v", flag, err)
-	case errors.Is(err, jsonin.ErrEmpty), errors.As(err, &ee), errors.As(err, &te):
+	case errors.Is(err, jsonin.ErrEmpty), errors.As(err, &ee), errors.As(err, &te), errors.As(err, &se):
 		e := invalidFile(flag+name, "%v", err)
 		e.err = err
 		return name, nil, e
 	}
 	return name, nil, usagef("%s%s: %v", flag, name, err)
+}
+
+// jsonFlag returns the JSON text of a flag's value (--data, --content-json)
+// as readJSON would read it from a file; errors name the flag and show the
+// value.
+func jsonFlag(flag, value string) ([]byte, error) {
+	b, err := jsonin.Clean([]byte(value))
+	if err == nil {
+		err = jsonin.CheckSyntax(b)
+	}
+	if err != nil {
+		e := usagef("%s: %v (got %s)", flag, err, text.ShowValue(value))
+		e.err = err
+		return nil, e
+	}
+	return b, nil
 }
 
 // readFile reads a file of at most MaxInputBytes, refusing a larger one

@@ -122,13 +122,13 @@ bytes as compact JSON, in UTF-8 (a leading byte order mark is dropped).
 				opts.ExpiresAfterSeconds = n
 			}
 			if cmd.Flags().Changed("data") {
-				b, err := jsonin.Clean([]byte(data))
+				b, err := jsonFlag("--data", data)
 				if err != nil {
-					e := usagef("--data: %v", err)
-					if errors.Is(err, jsonin.ErrEmpty) {
-						e.hint = noDataHint
+					var ce *cliError
+					if errors.Is(err, jsonin.ErrEmpty) && errors.As(err, &ce) {
+						ce.hint = noDataHint
 					}
-					return e
+					return err
 				}
 				opts.Data = json.RawMessage(b)
 			}
