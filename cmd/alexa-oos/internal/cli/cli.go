@@ -127,9 +127,9 @@ func outputFlag(args []string) string {
 	return out
 }
 
-const rootLong = `alexa-oos sends Alexa proactive events and skill messages (the
-out-of-session APIs), fetches Login-with-Amazon access tokens, and serves a
-local emulator of all three.
+const rootLong = `alexa-oos sends Alexa proactive events, skill messages and DataStore
+commands (the out-of-session APIs), fetches Login-with-Amazon access
+tokens, and serves a local emulator of them all.
 
 Credentials are the skill's Alexa client id and secret, from the Permissions
 page of the skill in the Alexa developer console:

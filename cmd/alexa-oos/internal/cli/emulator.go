@@ -62,11 +62,12 @@ func NewCmdEmulator(f *Factory, runF func(*EmulatorOptions) error) *cobra.Comman
 	opts := &EmulatorOptions{IO: f.IO, Getenv: f.Getenv, Credentials: f.credentials}
 	cmd := &cobra.Command{
 		Use:   "emulator [--addr HOST:PORT] [--open] [--skill-endpoint URL] [--allow-unsubscribed] [--rate-limit N] [--max-records N] [--scope S]... [--client-id ID --client-secret-file FILE]",
-		Short: "Serve the Alexa emulator: LWA tokens and both APIs",
-		Long: `Serve an emulator of Login with Amazon, the Proactive Events API and the
-Skill Messaging API until interrupted (SIGINT or SIGTERM), then shut down
-gracefully. It prints the endpoint and token URL, and the environment
-lines that point alexa-oos (or any client) at it, then one line per request
+		Short: "Serve the Alexa emulator: LWA tokens and the out-of-session APIs",
+		Long: `Serve an emulator of Login with Amazon, the Proactive Events API, the
+Skill Messaging API and the DataStore API until interrupted (SIGINT or
+SIGTERM), then shut down gracefully. It prints the endpoint and token
+URL, and the environment lines that point alexa-oos (or any client) at it,
+then one line per request
 on stderr (method, path, status; never a token).
 
 Its web console, at the root URL (printed first; --open opens it in the
@@ -89,6 +90,10 @@ For tooling it also serves, as JSON, to clients on this machine only
   GET  ` + alexatest.AdminEvents + `    accepted events (?audience= ?name= ?stage=)
   GET  ` + alexatest.AdminMessages + `  accepted messages (?user=)
   GET  ` + alexatest.AdminTokens + `    token requests, no secrets (?scope= ?clientId=)
+  GET  ` + alexatest.AdminDataStore + `/devices   DataStore devices and what they store
+  GET  ` + alexatest.AdminDataStore + `/commands  DataStore commands calls received
+  PUT  ` + alexatest.AdminDataStore + `/devices/{id}, POST .../{id}/online|offline,
+       DELETE .../{id}: register, connect, disconnect or remove a device
   POST ` + alexatest.AdminReset + `     forget everything
   GET  ` + alexatest.HealthPath + `               200 when up (to any client)
 
@@ -308,6 +313,7 @@ func serveEmulator(ctx context.Context, o *EmulatorOptions, ln net.Listener, opt
 			"tokens": base + alexatest.AdminTokens, "reset": base + alexatest.AdminReset,
 			"subscriptions": base + alexatest.AdminSubscriptions, "grants": base + alexatest.AdminGrants,
 			"skill": base + alexatest.AdminSkill, "skillDeliveries": base + alexatest.AdminSkillDeliveries,
+			"datastore": base + alexatest.AdminDataStore,
 		}, base + alexatest.HealthPath, maxRecords, opts.RateLimit, opts.Scopes,
 			opts.SkillEndpoint, base + alexatest.AdminSkillCA, opts.AllowUnsubscribed})
 	} else {
@@ -315,7 +321,7 @@ func serveEmulator(ctx context.Context, o *EmulatorOptions, ln net.Listener, opt
   console:   %s   (open it in a browser)
   endpoint:  %s
   token URL: %s
-  admin:     GET %s, %s, %s; POST %s
+  admin:     GET %s, %s, %s, %s/devices; POST %s
   health:    GET %s
   records:   the last %d events, messages and token requests are kept
 %s
@@ -327,7 +333,7 @@ Point alexa-oos (and skills under test) at it:
   export %s=%s
 
 Stop it with Ctrl-C.
-`, base, console, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminReset,
+`, base, console, base, tokenURL, alexatest.AdminEvents, alexatest.AdminMessages, alexatest.AdminTokens, alexatest.AdminDataStore, alexatest.AdminReset,
 			alexatest.HealthPath, maxRecords, extra,
 			EnvEndpoint, base, EnvTokenURL, tokenURL, EnvClientID, shellQuote(id), secretLine, EnvEmulatorURL, base)
 	}

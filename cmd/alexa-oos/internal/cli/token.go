@@ -40,8 +40,8 @@ Without credentials the token comes from the built-in emulator, which stops
 when the command ends: such a token is good for nothing else (-o json adds
 "emulator": its URL).
 
-The scopes of the out-of-session APIs are %s (Proactive Events)
-and %s (Skill Messaging).`, EnvRefreshToken, lwa.ScopeProactiveEvents, lwa.ScopeSkillMessaging),
+The scopes of the out-of-session APIs are %s (Proactive Events),
+%s (Skill Messaging) and %s (DataStore).`, EnvRefreshToken, lwa.ScopeProactiveEvents, lwa.ScopeSkillMessaging, lwa.ScopeDataStore),
 		Example: `  alexa-oos token --scope ` + proactive.Scope + `
   curl -H "Authorization: Bearer $(alexa-oos token --scope alexa:skill_messaging)" ...`,
 		Args: exactArgs(0, "no arguments (the scope is --scope)"),
