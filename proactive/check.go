@@ -3,6 +3,7 @@ package proactive
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/alexa-oos/alexa/internal/text"
@@ -19,6 +20,7 @@ type findings struct {
 // against their declaration. An object that is absent or not an object
 // was reported where it was found: nothing below it is checked.
 func (f *findings) object(path string, obj map[string]any, decl *field) {
+	f.unknownKeys(path, obj, decl)
 	for _, fd := range decl.fields {
 		if fd.placement {
 			continue // checked with the field it is the other placement of
@@ -41,6 +43,37 @@ func (f *findings) object(path string, obj map[string]any, decl *field) {
 				f.field(parent, in, fd.other, fd.other.key)
 			}
 		}
+	}
+}
+
+// unknownKeys warns of the keys of obj that decl does not declare: a
+// misspelt one, such as "urgencyy", would otherwise be dropped without a
+// word (and Alexa may refuse it).
+func (f *findings) unknownKeys(path string, obj map[string]any, decl *field) {
+	var known []string
+	for _, fd := range decl.fields {
+		known = append(known, fd.key)
+		if fd.alias != "" {
+			known = append(known, fd.alias)
+		}
+		if len(fd.or) > 1 {
+			known = append(known, fd.or[0])
+		}
+	}
+	var unknown []string
+	for k := range obj {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return
+	}
+	slices.Sort(unknown)
+	slices.Sort(known)
+	known = slices.Compact(known)
+	for _, k := range unknown {
+		f.warnings = append(f.warnings, fmt.Sprintf("%s.%s: unknown field; the schema has %s here", path, k, strings.Join(known, ", ")))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,8 +134,10 @@ func TestDeclarationDrivesValidatorPreviewAndExample(t *testing.T) {
 		t.Errorf("bare preview = %q; want no room", got)
 	}
 	for _, p := range []string{`{"lamp":{"alert":"TORNADO","room":7}}`, `{"lamp":{"alert":"TORNADO","room":"hall"}}`} {
-		if f := inspectJSON(t, bareLampSchema, p); f.vs != nil || f.warnings != nil {
-			t.Errorf("bare %s: violations %v, warnings %q; want none", p, f.vs, f.warnings)
+		// Not checked, only named as unknown.
+		want := []string{"event.payload.lamp.room: unknown field; the schema has alert here"}
+		if f := inspectJSON(t, bareLampSchema, p); f.vs != nil || !slices.Equal(f.warnings, want) {
+			t.Errorf("bare %s: violations %v, warnings %q; want none and %q", p, f.vs, f.warnings, want)
 		}
 	}
 	// What both declare, both check.
@@ -308,5 +311,20 @@ event.payload.occasion.broker.name
 `
 	if d := cmp.Diff(want, b.String()); d != "" {
 		t.Errorf("violations (-want +got):\n%s", d)
+	}
+}
+
+// A misspelt payload field of a real schema is named, with the fields the
+// schema has there: it would be dropped without a word.
+func TestMisspeltPayloadFieldWarned(t *testing.T) {
+	t.Parallel()
+	d, ok := lookup(SchemaMessageAlert)
+	if !ok {
+		t.Fatal("no message alert schema")
+	}
+	f := inspectJSON(t, d, `{"state":{"status":"UNREAD","freshness":"NEW"},"messageGroup":{"creator":{"name":"Andy"},"count":5,"urgencyy":"URGENT"}}`)
+	want := "event.payload.messageGroup.urgencyy: unknown field; the schema has count, creator, urgency here"
+	if !slices.Contains(f.warnings, want) {
+		t.Errorf("warnings %q, want %q", f.warnings, want)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/alexa-oos/alexa/internal/text"
 	"github.com/alexa-oos/alexa/internal/transport"
 	"github.com/alexa-oos/alexa/internal/validate"
+	"github.com/alexa-oos/alexa/proactive"
 )
 
 // EnvEmulatorURL is the URL of a running emulator, for the emulator's
@@ -339,6 +340,11 @@ when it names a loopback host, or http://` + DefaultEmulatorAddr + `.`,
 // runEmulatorSubscribe changes the subscription and prints the skill's
 // answer.
 func runEmulatorSubscribe(ctx context.Context, opts *EmulatorSubscribeOptions) error {
+	if _, ok := proactive.LookupSchema(opts.Event); !ok && opts.Subscribe {
+		// Alexa only offers its users the catalogue's events; a typo here
+		// would make every event to this user refused as unsubscribed.
+		opts.IO.warnf("%s is not an event name of the schema catalogue (alexa-oos proactive schemas lists them); subscribing all the same", opts.Event)
+	}
 	past, to := "subscribed", "to"
 	if !opts.Subscribe {
 		past, to = "unsubscribed", "from"

@@ -78,6 +78,9 @@ func TestEmulatorSkillCommands(t *testing.T) {
 	if code != ExitOK || !strings.HasPrefix(stdout, "subscribed "+user+" to "+event+" (subscriptions: "+event+"); the skill answered 200 in ") {
 		t.Errorf("subscribe: exit %d\n%s%s", code, stdout, stderr)
 	}
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("subscribe to a catalogue event warned: %s", stderr)
+	}
 	code, stdout, _ = runIn(t, env, "emulator", "subscribe", "--user", user, "--event", event)
 	if code != ExitOK || !strings.Contains(stdout, "was already subscribed to") {
 		t.Errorf("subscribe again: exit %d\n%s", code, stdout)
@@ -127,9 +130,13 @@ func TestEmulatorAllowUnsubscribed(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(stderr, "--skill-endpoint") {
 		t.Errorf("grant without a skill endpoint: exit %d\n%s", code, stderr)
 	}
-	code, stdout, _ := runIn(t, env, "emulator", "subscribe", "--user", "u", "--event", "E")
+	code, stdout, stderr := runIn(t, env, "emulator", "subscribe", "--user", "u", "--event", "E")
 	if code != ExitOK || !strings.Contains(stdout, "no --skill-endpoint, nothing sent") {
 		t.Errorf("subscribe without a skill endpoint: exit %d %q", code, stdout)
+	}
+	// An event name outside the catalogue is subscribed, with a warning.
+	if !strings.Contains(stderr, "E is not an event name of the schema catalogue") {
+		t.Errorf("subscribe to E: no warning on stderr: %q", stderr)
 	}
 }
 
