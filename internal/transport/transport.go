@@ -159,7 +159,7 @@ type Response struct {
 // returned as the token provider reported it.
 func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 	url := c.cfg.Endpoint + r.Path
-	reauthed := false
+	reauthed, refetched := false, false
 	attempts := 0
 	sentBefore := false // an earlier attempt may have reached the server
 	for retry := 1; ; {
@@ -168,8 +168,10 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		if reauthed && attempts == 2 {
+		if refetched {
+			// The token fetched because the last one was refused.
 			c.refreshed.Store(&refreshedToken{token: token, at: time.Now()})
+			refetched = false
 		}
 		resp, err := c.once(ctx, r, url, token)
 		if err == nil {
@@ -186,7 +188,7 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 			if (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden && !c.freshlyRefused(token)) && !reauthed {
 				// The cached token may have been revoked or expired early:
 				// one more try with a fresh token, outside the retry budget.
-				reauthed = true
+				reauthed, refetched = true, true
 				c.cfg.Tokens.Invalidate(r.Scope, token)
 				c.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "alexa: token refused, fetching a new one", slog.String("op", r.Op), slog.Int("status", ae.StatusCode))
 				continue
