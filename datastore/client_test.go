@@ -257,6 +257,9 @@ func TestInvalidRequestsSendNothing(t *testing.T) {
 		if errors.Is(err, datastore.ErrPayloadTooLarge) != tt.payload {
 			t.Errorf("%s: errors.Is(err, ErrPayloadTooLarge) = %v", tt.name, !tt.payload)
 		}
+		if errors.Is(err, datastore.ErrTooManyTargets) != (tt.name == "too many devices") {
+			t.Errorf("%s: errors.Is(err, ErrTooManyTargets) = %v", tt.name, errors.Is(err, datastore.ErrTooManyTargets))
+		}
 		if len(err.Error()) > 2000 {
 			t.Errorf("%s: error of %d bytes: values are not shortened", tt.name, len(err.Error()))
 		}

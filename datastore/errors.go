@@ -126,9 +126,22 @@ func wrap(err error) error {
 	return err
 }
 
-// payloadError is a refused request whose payload is too large.
-type payloadError struct{ *alexa.ValidationError }
+// refusedError is a request refused before sending for a reason Alexa
+// has an error type for (ErrorPayloadExceedsLimit, ErrorTooManyTargets):
+// it matches the same sentinel as Alexa's answer would.
+type refusedError struct {
+	*alexa.ValidationError
+	typ string
+}
 
-func (e *payloadError) Unwrap() error { return e.ValidationError }
+func (e *refusedError) Unwrap() error { return e.ValidationError }
 
-func (e *payloadError) Is(target error) bool { return target == ErrPayloadTooLarge }
+func (e *refusedError) Is(target error) bool {
+	switch target {
+	case ErrPayloadTooLarge:
+		return e.typ == ErrorPayloadExceedsLimit
+	case ErrTooManyTargets:
+		return e.typ == ErrorTooManyTargets
+	}
+	return false
+}

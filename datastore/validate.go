@@ -76,15 +76,17 @@ func (l Limits) WithDefaults() Limits {
 
 // Validate checks r and returns an *alexa.ValidationError listing every
 // violation, or nil. An attemptDeliveryUntil must lie after now. When the
-// payload is too large, the error also matches ErrPayloadTooLarge.
+// payload is too large, or the target has too many devices, the error
+// also matches ErrPayloadTooLarge or ErrTooManyTargets, as Alexa's answer
+// would.
 func (l Limits) Validate(r *Request) error {
 	vs, typ := l.Check(r, time.Now())
 	if len(vs) == 0 {
 		return nil
 	}
 	err := &alexa.ValidationError{Op: opCommands, Violations: vs}
-	if typ == ErrorPayloadExceedsLimit {
-		return &payloadError{err}
+	if typ == ErrorPayloadExceedsLimit || typ == ErrorTooManyTargets {
+		return &refusedError{err, typ}
 	}
 	return err
 }
