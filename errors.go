@@ -24,7 +24,13 @@ var (
 	ErrDuplicate         = errors.New("duplicate referenceId (HTTP 409)")
 	ErrNotificationLimit = errors.New("notification limit reached (HTTP 432)")
 	ErrUnauthorized      = errors.New("access token refused (HTTP 401/403)")
-	ErrNotFound          = errors.New("not found (HTTP 404)")
+	// ErrNotSubscribed is matched by a 403 whose Reason is
+	// USER_NOT_SUBSCRIBED: a Unicast proactive event to a user who has
+	// not subscribed to its event. Such an *Error does not match
+	// ErrUnauthorized. A 403 that gives no reason may be either, and
+	// matches ErrUnauthorized.
+	ErrNotSubscribed = errors.New("user not subscribed to the event (HTTP 403)")
+	ErrNotFound      = errors.New("not found (HTTP 404)")
 	// ErrOutcomeUnknown is matched by a *TransportError whose request was
 	// written in full before the failure (Sent is true): the server may
 	// have acted on it, so sending it again may deliver it twice.
@@ -34,6 +40,10 @@ var (
 	// this module never follows redirects (see HTTPClient).
 	ErrRedirected = errors.New("redirected (HTTP 3xx): redirects are never followed")
 )
+
+// ReasonNotSubscribed is the Reason of a 403 to a Unicast proactive event
+// for a user who has not subscribed to its event.
+const ReasonNotSubscribed = "USER_NOT_SUBSCRIBED"
 
 // Error is an Alexa API call that got an HTTP response other than success.
 // Match it with errors.As, and its kind with errors.Is and the sentinels
@@ -49,6 +59,11 @@ type Error struct {
 	// have their type in Code.
 	Code    string
 	Message string
+	// Reason is the symbolic reason the body gives, if any: Code when it
+	// is a word rather than a number (DataStore's type), or else the
+	// UPPER_CASE word that starts Message ("USER_NOT_SUBSCRIBED: ..."),
+	// as the emulator answers.
+	Reason string
 	// Body is the raw response body, at most MaxErrorBody bytes, kept
 	// whatever its format (a CDN's HTML page, for instance).
 	Body []byte
@@ -96,7 +111,9 @@ func (e *Error) Is(target error) bool {
 	case ErrNotificationLimit:
 		return e.StatusCode == 432
 	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden && e.Reason != ReasonNotSubscribed
+	case ErrNotSubscribed:
+		return e.StatusCode == http.StatusForbidden && e.Reason == ReasonNotSubscribed
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrRedirected:
@@ -113,7 +130,7 @@ func (e *Error) Hint() string {
 	case http.StatusUnauthorized:
 		return "the access token was refused even after a fresh one was fetched: check that the skill has this API's permission and that the credentials are the skill's Alexa client id and secret"
 	case http.StatusForbidden:
-		if e.Code == "USER_NOT_SUBSCRIBED" {
+		if e.Reason == ReasonNotSubscribed {
 			return "a Unicast proactive event reaches only a user who subscribed to its event in the Alexa app (the skill learns of it from AlexaSkillEvent.ProactiveSubscriptionChanged); a Multicast event goes to every subscriber"
 		}
 		// Proactive Events answers 403 for both.

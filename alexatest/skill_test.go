@@ -398,7 +398,7 @@ func TestUnicastNeedsSubscription(t *testing.T) {
 		t.Helper()
 		_, err := c.Create(ctx, unicastAlert(ref, userA), proactive.Development)
 		var ae *alexa.Error
-		if !errors.As(err, &ae) || ae.StatusCode != 403 || !strings.Contains(ae.Message, "has not subscribed to "+alertEvent) || !errors.Is(err, alexa.ErrUnauthorized) {
+		if !errors.As(err, &ae) || ae.StatusCode != 403 || !strings.Contains(ae.Message, "has not subscribed to "+alertEvent) || !errors.Is(err, alexa.ErrNotSubscribed) || errors.Is(err, alexa.ErrUnauthorized) || ae.Attempts != 1 {
 			t.Fatalf("%s: %v, want 403 saying the user has not subscribed", ref, err)
 		}
 	}

@@ -149,6 +149,14 @@ func TestBadLines(t *testing.T) {
 	if !strings.Contains(results[5].Err.Error(), "expiresAfterSeconds") || !strings.Contains(results[3].Err.Error(), "userId") {
 		t.Errorf("errors do not name the field: %v / %v", results[5].Err, results[3].Err)
 	}
+	// A line that is not JSON says where; one that is JSON but no object
+	// says what it is.
+	if got, want := results[2].Err.Error(), `line: must be JSON: invalid character 'o' in literal null (expecting 'u'), at column 2 (got "not json")`; !strings.Contains(got, want) {
+		t.Errorf("line 2: %s, want %s", got, want)
+	}
+	if got, want := results[8].Err.Error(), `line: must be a JSON object, not a JSON array (got "[1, 2]")`; !strings.Contains(got, want) {
+		t.Errorf("line 8: %s, want %s", got, want)
+	}
 	if sum.Sent != 3 || sum.Invalid != 5 || sum.Reasons["invalid"] != 5 || sum.AllDelivered() || !sum.Complete {
 		t.Errorf("summary %+v", sum)
 	}
@@ -499,15 +507,32 @@ func TestUnsubscribedUserFailsOnlyItsLine(t *testing.T) {
 	}
 }
 
-// A 403 to every Unicast event, with nothing delivered, is the token's
-// fault after all: the job stops after the first 1,000.
-func TestForbiddenEverywhereStops(t *testing.T) {
+// A 403 to every Unicast event that gives no reason, with nothing
+// delivered, is the token's fault after all: the job stops after the
+// first 1,000. One that says the user has not subscribed fails its line
+// only, however many there are.
+func TestForbiddenEverywhere(t *testing.T) {
 	t.Parallel()
-	srv := alexatest.NewServer(alexatest.Options{}) // nobody subscribed
-	t.Cleanup(srv.Close)
-	sum, err := bulk.SendEvents(context.Background(), fastConfig(srv), generate(3000, eventLine), bulk.Options{Concurrency: 4, Stage: proactive.Development})
-	var se *bulk.StopError
-	if !errors.As(err, &se) || !errors.Is(err, alexa.ErrUnauthorized) || sum.Complete || sum.Read > 1000+4 || sum.Failed < 1000 {
-		t.Fatalf("%v %+v, want a stop after the first 1,000 refusals", err, sum)
-	}
+	t.Run("no reason", func(t *testing.T) {
+		t.Parallel()
+		srv := newServer(t, alexatest.Options{})
+		srv.InjectFault(alexatest.Fault{Path: proactive.PathDevelopment, Status: http.StatusForbidden, Body: `{"code":403,"message":"The authentication token is invalid or doesn't have authentication to access the resource"}`})
+		sum, err := bulk.SendEvents(context.Background(), fastConfig(srv), generate(3000, eventLine), bulk.Options{Concurrency: 4, Stage: proactive.Development})
+		var se *bulk.StopError
+		if !errors.As(err, &se) || !errors.Is(err, alexa.ErrUnauthorized) || sum.Complete || sum.Read > 1000+4 || sum.Failed < 1000 {
+			t.Fatalf("%v %+v, want a stop after the first 1,000 refusals", err, sum)
+		}
+	})
+	t.Run("not subscribed", func(t *testing.T) {
+		t.Parallel()
+		srv := alexatest.NewServer(alexatest.Options{}) // nobody subscribed
+		t.Cleanup(srv.Close)
+		sum, err := bulk.SendEvents(context.Background(), fastConfig(srv), generate(1500, eventLine), bulk.Options{Concurrency: 4, Stage: proactive.Development})
+		if err != nil || !sum.Complete || sum.Failed != 1500 {
+			t.Fatalf("%v %+v, want every line failed and the job complete", err, sum)
+		}
+		if n := len(srv.TokenRequests()); n != 1 {
+			t.Errorf("%d token requests, want 1: a user's refusal is not the token's", n)
+		}
+	})
 }

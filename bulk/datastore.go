@@ -275,7 +275,7 @@ func parseDataStore(data []byte, opts DataStoreOptions) (*datastore.Request, err
 		if errors.As(err, &te) && te.Field != "" {
 			return nil, validate.Violations{{Field: te.Field, Rule: "must be a JSON " + jsonKind(te.Type), Value: "a JSON " + te.Value}}.Err("bulk")
 		}
-		return nil, notJSON(err)
+		return nil, notJSON(data, err)
 	}
 	if req.AttemptDeliveryUntil == "" && !opts.AttemptDeliveryUntil.IsZero() {
 		req.AttemptDeliveryUntil = datastore.FormatTime(opts.AttemptDeliveryUntil)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alexa-oos/alexa"
+	"github.com/alexa-oos/alexa/internal/jsonin"
 	"github.com/alexa-oos/alexa/internal/skillmsg"
 	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/messaging"
@@ -71,7 +72,7 @@ func parseMessageFields(data []byte) (userID string, enc *skillmsg.Encoded, err 
 		ExpiresAfterSeconds json.RawMessage `json:"expiresAfterSeconds"`
 	}
 	if err := json.Unmarshal(data, &w); err != nil {
-		return "", nil, notJSON(err)
+		return "", nil, notJSON(data, err)
 	}
 	var vs validate.Violations
 	if len(w.UserID) > 0 && string(w.UserID) != "null" {
@@ -129,7 +130,7 @@ func ParseEvent(data []byte, now time.Time, rules proactive.Rules) (*proactive.R
 func parseEvent(data []byte, refID string, now time.Time, rules proactive.Rules) (*proactive.Request, error) {
 	req := new(proactive.Request)
 	if err := json.Unmarshal(data, req); err != nil {
-		return nil, notJSON(err)
+		return nil, notJSON(data, err)
 	}
 	req.Fill(now, refID)
 	if err := rules.Validate(req); err != nil {
@@ -175,7 +176,19 @@ func LineID(data []byte) ItemID {
 	return ItemID(sum[:16])
 }
 
-// notJSON is the error of a line that is not a JSON object.
-func notJSON(err error) error {
-	return validate.Violations{{Field: "line", Rule: "must be a JSON object: " + err.Error()}}.Err("bulk")
+// notJSON is the error of a line, data, that is not a JSON object:
+// encoding/json's err said so.
+func notJSON(data []byte, err error) error {
+	rule := "must be a JSON object: " + err.Error()
+	var se *jsonin.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(jsonin.CheckSyntax(data), &se):
+		rule = fmt.Sprintf("must be JSON: %v, at column %d", se.Err, se.Column)
+	case errors.As(err, &te) && te.Field == "":
+		rule = "must be a JSON object, not a JSON " + te.Value
+	}
+	var vs validate.Violations
+	vs.Add("line", rule, string(bytes.TrimSpace(data)))
+	return vs.Err("bulk")
 }

@@ -100,9 +100,10 @@ func NewRequest(target Target, cmds []Command, opts ...Option) *Request {
 // attention. Offline devices are answered DEVICE_UNAVAILABLE; with a
 // QueuedResultID, Alexa keeps trying them until attemptDeliveryUntil.
 //
-// An error is an *alexa.ValidationError, *alexa.Error, *alexa.TransportError
-// or *lwa.Error; match ErrPayloadTooLarge, ErrSupportRequired,
-// ErrTooManyTargets and alexa.ErrThrottled with errors.Is.
+// An error matches, with errors.As, an *alexa.ValidationError,
+// *alexa.Error, *alexa.TransportError or *lwa.Error; match
+// ErrPayloadTooLarge, ErrSupportRequired, ErrTooManyTargets and
+// alexa.ErrThrottled with errors.Is.
 func (c *Client) Commands(ctx context.Context, target Target, cmds []Command, opts ...Option) (*Response, error) {
 	return c.Send(ctx, NewRequest(target, cmds, opts...))
 }

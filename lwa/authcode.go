@@ -145,9 +145,10 @@ func NewUserTokens(cfg alexa.Config, o UserTokensOptions) *UserTokens {
 func (u *UserTokens) Store() TokenStore { return u.o.Store }
 
 // Exchange trades an authorization code for the user's tokens and stores
-// them. An error is an *alexa.ValidationError (before any network I/O), an
-// *Error from LWA (invalid_grant: the code was used or expired), an
-// *alexa.TransportError, or the store's error.
+// them. An error matches, with errors.As, an *alexa.ValidationError
+// (before any network I/O), an *Error from LWA (invalid_grant: the code
+// was used or expired) or an *alexa.TransportError; or it is the store's
+// error.
 func (u *UserTokens) Exchange(ctx context.Context, userID, code string) (*UserToken, error) {
 	if err := u.validate("lwa.Exchange", userID, "code", code); err != nil {
 		return nil, err

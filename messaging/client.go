@@ -77,9 +77,10 @@ type Result struct {
 // UTF-8 of at most 512 bytes without control characters, and have no "."
 // or ".." segment; ExpiresAfterSeconds must be 0 or 60 to 86400; Data must
 // encode as a JSON object of at most MaxDataBytes. Data and the body are
-// encoded with the Config's Codec. An error is an *alexa.ValidationError,
-// *alexa.Error, *alexa.TransportError or *lwa.Error; one that matches
-// alexa.ErrOutcomeUnknown may have been delivered.
+// encoded with the Config's Codec. An error matches, with errors.As, an
+// *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
+// *lwa.Error; one that matches alexa.ErrOutcomeUnknown may have been
+// delivered.
 func (c *Client) Send(ctx context.Context, userID string, m *Message) (*Result, error) {
 	if m == nil {
 		m = &Message{}

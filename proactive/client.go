@@ -56,7 +56,7 @@ type Result struct {
 // Create sends req to stage: Development, Live, or "" for Development
 // (see Stage). It validates the stage and req first and sends nothing when
 // either is invalid. The body is encoded with the Config's Codec. Success
-// is 202 Accepted; an error is an
+// is 202 Accepted; an error matches, with errors.As, an
 // *alexa.ValidationError, *alexa.Error, *alexa.TransportError or
 // *lwa.Error.
 func (c *Client) Create(ctx context.Context, req *Request, stage Stage) (*Result, error) {

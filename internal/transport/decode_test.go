@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,5 +118,30 @@ func TestDecodeErrorBoundsBody(t *testing.T) {
 	}
 	if !strings.Contains(msg, "xxxx") {
 		t.Errorf("Error() = %q, want the start of the body", msg)
+	}
+}
+
+// The reason is the code when it is a word, else the word that starts the
+// message; and a 403 that says the user has not subscribed is not a
+// refused token.
+func TestDecodeErrorReason(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status            int
+		body, reason      string
+		unauthorized, sub bool
+	}{
+		{403, `{"code":403,"message":"USER_NOT_SUBSCRIBED: the user has not subscribed"}`, "USER_NOT_SUBSCRIBED", false, true},
+		{403, `{"code":403,"message":"The authentication token is invalid"}`, "", true, false},
+		{403, `{"type":"INVALID_ACCESS_TOKEN","message":"expired"}`, "INVALID_ACCESS_TOKEN", true, false},
+		{400, `{"code":"INVALID_REQUEST","message":"x"}`, "INVALID_REQUEST", false, false},
+		{400, `{"code":400,"message":"Note: lower case"}`, "", false, false},
+		{403, `<html>403</html>`, "", true, false},
+	} {
+		e := transport.DecodeError("op", tc.status, nil, []byte(tc.body))
+		if e.Reason != tc.reason || errors.Is(e, alexa.ErrUnauthorized) != tc.unauthorized || errors.Is(e, alexa.ErrNotSubscribed) != tc.sub {
+			t.Errorf("%s: Reason %q, ErrUnauthorized %v, ErrNotSubscribed %v; want %q, %v, %v", tc.body, e.Reason,
+				errors.Is(e, alexa.ErrUnauthorized), errors.Is(e, alexa.ErrNotSubscribed), tc.reason, tc.unauthorized, tc.sub)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"net/http/httptrace"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -155,8 +156,8 @@ type Response struct {
 }
 
 // Do performs r. A 2xx status is success; any other status is an
-// *alexa.Error, a failure without response an *alexa.TransportError, and a token failure is
-// returned as the token provider reported it.
+// *alexa.Error, a failure without response an *alexa.TransportError, and a
+// token failure the token provider's error, wrapped with r.Op.
 func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 	url := c.cfg.Endpoint + r.Path
 	reauthed, refetched := false, false
@@ -166,7 +167,8 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 		attempts++
 		token, err := c.cfg.Tokens.Token(ctx, r.Scope)
 		if err != nil {
-			return nil, err
+			// Which call needed the token: a log line shows it.
+			return nil, fmt.Errorf("%s: %w", r.Op, err)
 		}
 		if refetched {
 			// The token fetched because the last one was refused.
@@ -185,7 +187,7 @@ func (c *Caller) Do(ctx context.Context, r *Request) (*Response, error) {
 		case errors.As(err, &ae):
 			ae.Attempts = attempts
 			retryAfter = ae.RetryAfter
-			if (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden && !c.freshlyRefused(token)) && !reauthed {
+			if errors.Is(ae, alexa.ErrUnauthorized) && (ae.StatusCode == http.StatusUnauthorized || !c.freshlyRefused(token)) && !reauthed {
 				// The cached token may have been revoked or expired early:
 				// one more try with a fresh token, outside the retry budget.
 				reauthed, refetched = true, true
@@ -394,10 +396,37 @@ func DecodeError(op string, status int, header http.Header, body []byte) *alexa.
 		e.Body = body[:alexa.MaxErrorBody]
 	}
 	e.Code, e.Message = decodeCodeMessage(body)
+	e.Reason = reason(e.Code, e.Message)
 	if header != nil {
 		e.RetryAfter = httpx.ParseRetryAfter(header.Get("Retry-After"), time.Now())
 	}
 	return e
+}
+
+// reason returns the symbolic reason of an error body: code when it is a
+// word, else the UPPER_CASE word before a colon that starts message.
+func reason(code, message string) string {
+	if isReason(code) {
+		return code
+	}
+	if word, _, ok := strings.Cut(message, ":"); ok && isReason(word) {
+		return word
+	}
+	return ""
+}
+
+// isReason reports whether s is a word such as USER_NOT_SUBSCRIBED:
+// capital letters, digits and underscores, starting with a letter.
+func isReason(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeCodeMessage reads {"code": 123 | "X", "message": "..."} leniently,
