@@ -55,10 +55,12 @@
 // refresh_token). Requests go in the background, never delaying the API's
 // answer, a few at a time and a bounded number waiting (more are skipped);
 // the records show each answer's status and latency. A skill under test
-// trusts the emulator's CA:
+// trusts the emulator's CA; make the signer first, so that the skill
+// trusts it before the emulator, which needs the skill's URL, exists:
 //
-//	srv := alexatest.NewServer(alexatest.Options{SkillEndpoint: skillURL})
-//	h := &skill.Handler{Verifier: skill.NewVerifier(srv.SkillVerifierOptions()), ...}
+//	signer, _ := alexatest.NewSkillSigner(alexatest.SkillSignerOptions{})
+//	mySkill := httptest.NewServer(&skill.Handler{Verifier: skill.NewVerifier(signer.VerifierOptions()), ...})
+//	srv := alexatest.NewServer(alexatest.Options{SkillEndpoint: mySkill.URL, Skill: alexatest.SkillOptions{Signer: signer}})
 //	// in another process: alexatest.RemoteSkillVerifierOptions(ctx, emulatorURL)
 //	...
 //	srv.WaitSkill(ctx) // then look at what the skill received
