@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -535,4 +536,20 @@ func TestForbiddenEverywhere(t *testing.T) {
 			t.Errorf("%d token requests, want 1: a user's refusal is not the token's", n)
 		}
 	})
+}
+
+// An API that cannot be reached stops the job once 64 items in a row got
+// no connection; the rest is left for a rerun.
+func TestNetworkDownStops(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, alexatest.Options{})
+	cfg := fastConfig(srv)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	cfg.Endpoint = dead.URL
+	dead.Close()
+	sum, err := bulk.SendMessages(context.Background(), cfg, generate(5000, messageLine), bulk.Options{Concurrency: 4})
+	var se *bulk.StopError
+	if !errors.As(err, &se) || !errors.Is(err, bulk.ErrNetworkDown) || sum.Complete || sum.Read > 64+4 {
+		t.Fatalf("%v %+v, want a stop after 64 unreachable items", err, sum)
+	}
 }

@@ -113,10 +113,15 @@ func (e *ThrottleError) Error() string {
 // Unwrap returns the 429 error.
 func (e *ThrottleError) Unwrap() error { return e.Err }
 
+// ErrNetworkDown is matched by the *StopError of a job stopped because 64
+// items in a row got no connection to the API, each after its retries.
+var ErrNetworkDown = errors.New("network down")
+
 // StopError stops a job at an item whose failure every other item would
 // share: no access token could be had (lwa.ErrTokenUnavailable), the
-// credentials were refused, or the endpoint is refused as insecure. The
-// items not yet sent are left for a rerun.
+// credentials were refused, the endpoint is refused as insecure, or the
+// API cannot be reached (ErrNetworkDown). The items not yet sent are left
+// for a rerun.
 type StopError struct {
 	// Line is the item's line.
 	Line int
@@ -245,6 +250,9 @@ type engine struct {
 	// Unicast events refused 403 before it (see itemRefused).
 	delivered atomic.Bool
 	forbidden atomic.Int64
+	// unreachable counts the items in a row that got no connection at
+	// all (see networkDown).
+	unreachable atomic.Int64
 
 	mu     sync.Mutex
 	sum    Summary
@@ -445,6 +453,25 @@ func (e *engine) itemRefused(res Result) bool {
 	return e.delivered.Load() || e.forbidden.Add(1) < maxForbiddenFirst
 }
 
+// maxUnreachable is how many items in a row that got no connection stop
+// a job: the API or the network is down, and the rest would fail alike.
+const maxUnreachable = 64
+
+// networkDown counts res against the items in a row that got no
+// connection (a transport failure before the request was written, after
+// every retry), and reports whether there are maxUnreachable of them. Any
+// answer from the API ends the run.
+func (e *engine) networkDown(res Result) bool {
+	var te *alexa.TransportError
+	if res.Status != Failed || !errors.As(res.Err, &te) || te.Sent {
+		if res.Status != Invalid {
+			e.unreachable.Store(0)
+		}
+		return false
+	}
+	return e.unreachable.Add(1) == maxUnreachable
+}
+
 // unsent reports whether err means the item was not sent at all (so it
 // is not reported, and a rerun sends it): the token or the endpoint
 // failed before any request left.
@@ -640,6 +667,9 @@ func (e *engine) settle(ctx context.Context, stop context.CancelCauseFunc, it *i
 	}
 	if res.Status == Failed && fatal(res.Err) && !e.itemRefused(res) {
 		stop(&StopError{Line: res.Line, Err: res.Err})
+	}
+	if e.networkDown(res) {
+		stop(&StopError{Line: res.Line, Err: fmt.Errorf("%w: %d items in a row got no connection, after their retries: %w", ErrNetworkDown, maxUnreachable, res.Err)})
 	}
 	e.report(stop, res)
 	return true
