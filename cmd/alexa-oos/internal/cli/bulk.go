@@ -149,14 +149,19 @@ func registerBulkFlags(fs *pflag.FlagSet, opts *BulkOptions) {
 	fs.DurationVar(&opts.MaxThrottleWait, "max-throttle-wait", bulk.DefaultMaxThrottleWait, "longest pause of the whole job when Alexa throttles it; a longer Retry-After stops the job (0: stop at once)")
 }
 
+// MaxConcurrency bounds --concurrency of bulk and queue work: each item in
+// flight holds a goroutine, a connection and buffers, and far beyond the
+// API's rate limits more only costs memory.
+const MaxConcurrency = 4096
+
 // checkBulk checks the flags of a bulk command and reads the progress
 // interval from the environment. Nothing is opened or sent.
 func checkBulk(cmd *cobra.Command, f *Factory, opts *BulkOptions) error {
 	switch {
 	case opts.Input == "":
-		return usagef("%s: --input FILE is required (a JSONL file, or - for standard input)", cmd.CommandPath())
-	case opts.Concurrency < 1:
-		return usagef("--concurrency: must be at least 1 (got %d)", opts.Concurrency)
+		return usagef("--input: is required: a JSONL file, or - for standard input")
+	case opts.Concurrency < 1 || opts.Concurrency > MaxConcurrency:
+		return usagef("--concurrency: must be 1 to %d (got %d)", MaxConcurrency, opts.Concurrency)
 	case opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0):
 		return usagef("--rate: must be a number of requests per second, 0 for no cap (got %v)", opts.Rate)
 	case opts.MaxThrottleWait < 0:
@@ -246,7 +251,15 @@ type bulkInput struct {
 	close func()
 }
 
-// openBulkInput opens opts.Input.
+// name is how messages call the input.
+func (in *bulkInput) name(opts *BulkOptions) string {
+	if opts.Input == "-" {
+		return "standard input"
+	}
+	return opts.Input
+}
+
+// openBulkInput opens opts.Input; an empty file is refused.
 func openBulkInput(opts *BulkOptions) (*bulkInput, error) {
 	if opts.Input == "-" {
 		return &bulkInput{r: opts.IO.In, close: func() {}}, nil
@@ -267,6 +280,11 @@ func openBulkInput(opts *BulkOptions) (*bulkInput, error) {
 	}
 	if fi.Mode().IsRegular() {
 		in.size = fi.Size()
+		if in.size == 0 {
+			// A truncated export must not pass for a job well done.
+			in.close()
+			return nil, usagef("--input: %s is empty: nothing to send", opts.Input)
+		}
 	}
 	return in, nil
 }
@@ -341,6 +359,10 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 		return err
 	}
 	printBulkSummary(opts, sum, err, failures, t, hooks)
+	if err == nil && sum.Complete && sum.Read == 0 {
+		// Standard input, or a file of blank lines, with nothing in it.
+		return usagef("--input: %s holds no line: nothing sent", in.name(opts))
+	}
 	return bulkOutcome(opts, sum, err)
 }
 

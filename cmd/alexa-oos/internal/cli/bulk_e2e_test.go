@@ -223,6 +223,14 @@ func TestBulkUsage(t *testing.T) {
 	}
 	oldJournal := writeLines(t, "v1.journal", []string{`{"journal":"alexa-oos bulk journal","version":1,"kind":"message"}`, "1", "1000000000000"})
 	damaged := writeLines(t, "damaged.journal", []string{`{"journal":"alexa-oos bulk journal","version":2,"kind":"message"}`, "1e17", strings.Repeat("0", 32)})
+	emptyFile := filepath.Join(t.TempDir(), "empty.jsonl")
+	if err := os.WriteFile(emptyFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blankFile := filepath.Join(t.TempDir(), "blank.jsonl")
+	if err := os.WriteFile(blankFile, []byte("\n  \n\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	before := srv.Accepted()
 	tokens := len(srv.TokenRequests())
 
@@ -231,8 +239,11 @@ func TestBulkUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing input", []string{"bulk", "message"}, "--input FILE is required"},
+		{"missing input", []string{"bulk", "message"}, "--input: is required"},
 		{"missing input file", []string{"bulk", "message", "--input", "no/such.jsonl"}, "no such file"},
+		{"empty input file", []string{"bulk", "message", "--input", emptyFile}, "is empty: nothing to send"},
+		{"blank lines only", []string{"bulk", "proactive", "--input", blankFile}, "holds no line: nothing sent"},
+		{"empty standard input", []string{"bulk", "message", "--input", "-"}, "standard input holds no line: nothing sent"},
 		{"input is a directory", []string{"bulk", "message", "--input", filepath.Join(repoRoot, "examples")}, "is a directory"},
 		{"journal of another kind", []string{"bulk", "proactive", "--input", events, "--journal", messageJournal}, "journal belongs to another kind of job"},
 		{"journal of another stage", []string{"bulk", "proactive", "--input", events, "--journal", liveJournal}, "is for bulk proactive (stage LIVE)"},

@@ -232,8 +232,9 @@ func TestNewCmdBulk(t *testing.T) {
 		{name: "progress interval", vars: map[string]string{EnvProgressInterval: "1s"}, args: args("bulk message --input in.jsonl"),
 			want: with(msg, func(o *BulkOptions) { o.ProgressInterval = time.Second })},
 		{name: "timeout given", args: args("--timeout 1m bulk message --input in.jsonl"), want: with(msg, func(o *BulkOptions) { o.Timeout, o.TimeoutGiven = time.Minute, true })},
-		{name: "no input", args: args("bulk message"), wantErr: "alexa-oos bulk message: --input FILE is required"},
-		{name: "concurrency", args: args("bulk message --input in.jsonl --concurrency 0"), wantErr: "--concurrency: must be at least 1 (got 0)"},
+		{name: "no input", args: args("bulk message"), wantErr: "--input: is required: a JSONL file"},
+		{name: "concurrency", args: args("bulk message --input in.jsonl --concurrency 0"), wantErr: "--concurrency: must be 1 to 4096 (got 0)"},
+		{name: "concurrency too high", args: args("bulk message --input in.jsonl --concurrency 10000000"), wantErr: "--concurrency: must be 1 to 4096 (got 10000000)"},
 		{name: "negative rate", args: args("bulk message --input in.jsonl --rate -1"), wantErr: "--rate: must be a number of requests per second"},
 		{name: "rate not a number", args: args("bulk message --input in.jsonl --rate NaN"), wantErr: "(got NaN)"},
 		{name: "negative throttle wait", args: args("bulk message --input in.jsonl --max-throttle-wait -1s"), wantErr: "--max-throttle-wait: must be a duration such as 5m"},
@@ -258,7 +259,7 @@ func TestNewCmdBulk(t *testing.T) {
 		{name: "queued and until", args: args("bulk datastore --input in.jsonl --queued q.jsonl --attempt-delivery-until 2h --journal j"),
 			want: with(ds, func(o *BulkOptions) { o.Queued, o.AttemptDeliveryUntil, o.Journal = "q.jsonl", "2h", "j" })},
 		{name: "negative rate", args: args("bulk datastore --input in.jsonl --rate -1"), wantErr: "--rate: must be a number of requests per second"},
-		{name: "no input", args: args("bulk datastore"), wantErr: "alexa-oos bulk datastore: --input FILE is required"},
+		{name: "no input", args: args("bulk datastore"), wantErr: "--input: is required: a JSONL file"},
 		{name: "at most once is for messages", args: args("bulk datastore --input in.jsonl --at-most-once"), wantErr: "unknown flag: --at-most-once"},
 	}, EnvProgressInterval)
 }
@@ -423,7 +424,7 @@ func TestNewCmdQueue(t *testing.T) {
 		{name: "at, a word", args: args("queue enqueue --input in.jsonl --at tomorrow"), wantErr: `(got "tomorrow")`},
 		{name: "at, a negative delay", args: args("queue enqueue --input in.jsonl --at -5m"), wantErr: `--at: a delay must not be negative (got "-5m")`},
 		{name: "priority", args: args("queue enqueue --input in.jsonl --priority 5"), wantErr: "--priority: must be 1 (first) to 4 (got 5)"},
-		{name: "no input", args: args("queue enqueue"), wantErr: "alexa-oos queue enqueue: --input FILE is required"},
+		{name: "no input", args: args("queue enqueue"), wantErr: "--input: is required: a JSONL file"},
 		{name: "argument", args: args("queue enqueue in.jsonl"), wantErr: "expects no arguments (the input is --input FILE)"},
 	})
 
@@ -441,7 +442,7 @@ func TestNewCmdQueue(t *testing.T) {
 			want: withWork(func(o *QueueWorkOptions) {
 				o.ProgressInterval, o.Timeout, o.TimeoutGiven = time.Second, 10*time.Minute, true
 			})},
-		{name: "no concurrency", args: args("queue work --concurrency 0"), wantErr: "--concurrency: must be at least 1 (got 0)"},
+		{name: "no concurrency", args: args("queue work --concurrency 0"), wantErr: "--concurrency: must be 1 to 4096 (got 0)"},
 		{name: "negative rate", args: args("queue work --rate -1"), wantErr: "--rate: must be a number of requests per second (got -1)"},
 		{name: "infinite rate", args: args("queue work --rate Inf"), wantErr: "(got +Inf)"},
 		{name: "rate not a number", args: args("queue work --rate fast"), wantErr: `invalid argument "fast" for "--rate"`},

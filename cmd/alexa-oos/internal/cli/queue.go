@@ -291,7 +291,7 @@ were invalid; 2 for usage errors.`,
 		Args: exactArgs(0, "no arguments (the input is --input FILE)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Input == "" {
-				return usagef("%s: --input FILE is required (a JSONL file, or - for standard input)", cmd.CommandPath())
+				return usagef("--input: is required: a JSONL file, or - for standard input")
 			}
 			opts.Stage = parseStage(stage)
 			if at != "" {
@@ -358,6 +358,14 @@ func runQueueEnqueue(ctx context.Context, opts *QueueEnqueueOptions) error {
 			line += "; scheduled at " + sum.At.Format(time.RFC3339)
 		}
 		fmt.Fprintln(opts.IO.Out, line)
+	}
+	if sum.Read == 0 {
+		// A truncated export must not pass for a job well done.
+		name := opts.Input
+		if name == "-" {
+			name = "standard input"
+		}
+		return usagef("--input: %s holds no line: nothing enqueued", name)
 	}
 	if sum.Invalid > 0 {
 		return &cliError{code: ExitFailure, kind: kindValidation, quiet: true,
@@ -529,8 +537,8 @@ changes that); a summary to stdout when it stops.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
-			case opts.Concurrency < 1:
-				return usagef("--concurrency: must be at least 1 (got %d)", opts.Concurrency)
+			case opts.Concurrency < 1 || opts.Concurrency > MaxConcurrency:
+				return usagef("--concurrency: must be 1 to %d (got %d)", MaxConcurrency, opts.Concurrency)
 			case opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0):
 				return usagef("--rate: must be a number of requests per second (got %v)", opts.Rate)
 			case opts.Burst < 1:

@@ -137,9 +137,9 @@ func TestQueueCommands(t *testing.T) {
 	if code != ExitFailure || sum != (enqueueSummary{Read: 5, Enqueued: 4, Invalid: 1}) || !strings.Contains(stderr, "line 2: userId") {
 		t.Errorf("enqueue: exit %d, %+v, stderr %q; want exit 1, 4 enqueued and line 2 reported", code, sum, stderr)
 	}
-	code, stdout, _ = runIn(t, env, append(q, "enqueue", "--input", "-")...)
-	if code != ExitOK || !strings.Contains(stdout, "of 0 lines") {
-		t.Errorf("empty enqueue: exit %d, %q", code, stdout)
+	code, stdout, stderr = runIn(t, env, append(q, "enqueue", "--input", "-")...)
+	if code != ExitUsage || !strings.Contains(stdout, "of 0 lines") || !strings.Contains(stderr, "standard input holds no line: nothing enqueued") {
+		t.Errorf("empty enqueue: exit %d, %q %q; want exit 2, refused", code, stdout, stderr)
 	}
 	os.WriteFile(input, []byte(lines[0]+"\n"+lines[4]+"\n"), 0o644)
 	code, stdout, _ = runIn(t, env, append(q, "enqueue", "--input", input)...)
