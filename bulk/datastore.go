@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -268,6 +269,9 @@ func ParseDataStore(data []byte, opts DataStoreOptions) (*datastore.Request, err
 	return parseDataStore(data, opts)
 }
 
+// dataStoreFields are the fields of a DataStore line.
+var dataStoreFields = []string{"target", "commands", "attemptDeliveryUntil"}
+
 func parseDataStore(data []byte, opts DataStoreOptions) (*datastore.Request, error) {
 	req := new(datastore.Request)
 	if err := json.Unmarshal(data, req); err != nil {
@@ -277,10 +281,21 @@ func parseDataStore(data []byte, opts DataStoreOptions) (*datastore.Request, err
 		}
 		return nil, notJSON(data, err)
 	}
+	var top map[string]json.RawMessage
+	_ = json.Unmarshal(data, &top) // an object: req decoded
 	if req.AttemptDeliveryUntil == "" && !opts.AttemptDeliveryUntil.IsZero() {
 		req.AttemptDeliveryUntil = datastore.FormatTime(opts.AttemptDeliveryUntil)
 	}
-	if err := opts.Limits.Validate(req); err != nil {
+	err := opts.Limits.Validate(req)
+	var vs validate.Violations
+	var ve *alexa.ValidationError
+	if errors.As(err, &ve) {
+		vs = append(vs, ve.Violations...)
+	}
+	if addUnknown(&vs, slices.Sorted(maps.Keys(top)), dataStoreFields) {
+		return req, vs.Err("bulk")
+	}
+	if err != nil {
 		return req, err
 	}
 	return req, nil

@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +78,9 @@ func parseMessageFields(data []byte) (userID string, enc *skillmsg.Encoded, err 
 		return "", nil, notJSON(data, err)
 	}
 	var vs validate.Violations
+	var top map[string]json.RawMessage
+	_ = json.Unmarshal(data, &top) // an object: w decoded
+	addUnknown(&vs, slices.Sorted(maps.Keys(top)), messageFields)
 	if len(w.UserID) > 0 && string(w.UserID) != "null" {
 		if json.Unmarshal(w.UserID, &userID) != nil {
 			vs.Add("userId", "must be a string", string(w.UserID))
@@ -133,10 +139,16 @@ func parseEvent(data []byte, refID string, now time.Time, rules proactive.Rules)
 		return nil, notJSON(data, err)
 	}
 	req.Fill(now, refID)
-	if err := rules.Validate(req); err != nil {
-		return req, err
+	err := rules.Validate(req)
+	var vs validate.Violations
+	var ve *alexa.ValidationError
+	if errors.As(err, &ve) {
+		vs = append(vs, ve.Violations...)
 	}
-	return req, nil
+	if addUnknown(&vs, req.UnknownFields(), proactive.RequestFields()) {
+		return req, vs.Err("bulk")
+	}
+	return req, err
 }
 
 // DeriveReferenceID returns the referenceId given to a bulk proactive line
@@ -174,6 +186,24 @@ func LineID(data []byte) ItemID {
 	}
 	sum := sha256.Sum256(data)
 	return ItemID(sum[:16])
+}
+
+// messageFields are the fields of a message line.
+var messageFields = []string{"userId", "data", "expiresAfterSeconds"}
+
+// addUnknown records each of keys that is not one of fields, in any case
+// (encoding/json reads another case, and the line is sent as the API
+// spells it): a misspelt field (such as "expiresAfterSecond") would otherwise be
+// ignored and its default sent, and no one reads a million lines'
+// warnings.
+func addUnknown(vs *validate.Violations, keys, fields []string) (found bool) {
+	for _, k := range keys {
+		if !slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, k) }) {
+			vs.Add(k, "is not a field of a line; the fields are "+strings.Join(fields, ", "), nil)
+			found = true
+		}
+	}
+	return found
 }
 
 // notJSON is the error of a line, data, that is not a JSON object:

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/alexatest"
 	"github.com/alexa-oos/alexa/bulk"
+	"github.com/alexa-oos/alexa/proactive"
 )
 
 // A line with bytes that are not UTF-8 is Invalid, naming their offset,
@@ -52,5 +55,32 @@ func TestParseMessageFastAndSlowAgree(t *testing.T) {
 	// A quoted number is not a number, as the API reads it.
 	if _, _, err := bulk.ParseMessage([]byte(`{"userId": "u", "expiresAfterSeconds": "60"}`)); err == nil || !strings.Contains(err.Error(), "expiresAfterSeconds") {
 		t.Errorf("quoted expiresAfterSeconds: %v", err)
+	}
+}
+
+// A misspelt field in a line is refused, with the fields a line has:
+// ignored, it would send its default instead, and no one reads a million
+// lines' warnings.
+func TestUnknownFieldsRefused(t *testing.T) {
+	t.Parallel()
+	check := func(kind string, err error, field string) {
+		t.Helper()
+		var ve *alexa.ValidationError
+		if !errors.As(err, &ve) || !slices.ContainsFunc(ve.Violations, func(v alexa.Violation) bool {
+			return v.Field == field && strings.HasPrefix(v.Rule, "is not a field of a line; the fields are ")
+		}) {
+			t.Errorf("%s: %v, want %s refused", kind, err, field)
+		}
+	}
+	_, _, err := bulk.ParseMessage([]byte(`{"userId":"amzn1.ask.account.T","data":{},"expiresAfterSecond":60}`))
+	check("message", err, "expiresAfterSecond")
+	_, err = bulk.ParseEvent([]byte(`{"event":{"name":"AMAZON.MessageAlert.Activated","payload":{"state":{"status":"UNREAD","freshness":"NEW"},"messageGroup":{"creator":{"name":"A"},"count":1}}},"localizedAttributes":[{"locale":"en-US"}],"relevantAudience":{"type":"Multicast","payload":{}},"expiryTme":"2030-01-01T00:00:00Z"}`), time.Now(), proactive.DefaultRules())
+	check("event", err, "expiryTme")
+	_, err = bulk.ParseDataStore([]byte(`{"target":{"type":"USER","id":"u"},"commands":[{"type":"CLEAR"}],"bogus":1}`), bulk.DataStoreOptions{})
+	check("datastore", err, "bogus")
+	// A field in another case is read, as encoding/json does, and sent as
+	// the API spells it.
+	if _, err := bulk.ParseEvent([]byte(`{"Event":{"name":"AMAZON.MessageAlert.Activated","payload":{"state":{"status":"UNREAD","freshness":"NEW"},"messageGroup":{"creator":{"name":"A"},"count":1}}},"localizedAttributes":[{"locale":"en-US"}],"relevantAudience":{"type":"Multicast","payload":{}}}`), time.Now(), proactive.DefaultRules()); err != nil {
+		t.Errorf("a field in another case: %v", err)
 	}
 }

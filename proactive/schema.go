@@ -149,6 +149,20 @@ func (rules Rules) Skeleton(name string, locales []string, audience Audience) (*
 	return r, nil
 }
 
+// UnknownFields returns the top-level keys of the JSON last decoded into r
+// that are no request field in any case, such as a misspelt "expiryTme":
+// they were ignored. Warnings names them; the bulk sender, whose lines no
+// one reads, refuses them.
+func (r *Request) UnknownFields() []string {
+	var out []string
+	for _, k := range r.unknownFields {
+		if !slices.ContainsFunc(requestFields, func(f string) bool { return strings.EqualFold(f, k) }) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Warnings returns what may be wrong with r without making it invalid: a
 // top-level field the API does not know or spells in another case, an
 // event name outside the catalogue, a literal where the schema expects a
