@@ -504,3 +504,35 @@ func TestJobEndingBeforeItsPermitIsRequeued(t *testing.T) {
 		t.Errorf("%d messages accepted, want 4", n)
 	}
 }
+
+// Credentials the token endpoint refuses stop the worker with
+// ErrCredentialsRefused, rather than retrying every job; the jobs keep
+// their attempts, and a worker with the right credentials sends them.
+func TestRefusedCredentialsStopTheWorker(t *testing.T) {
+	t.Parallel()
+	_, q := newTestQueue(t)
+	srv := newServer(t, alexatest.Options{ClientID: "right", ClientSecret: "right"})
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		if _, err := q.Enqueue(ctx, message(t, i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := srv.Config()
+	cfg.Credentials.ClientSecret = "wrong"
+	w, err := q.NewWorker(cfg, fastOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a hang, not a speed check
+	defer cancel()
+	err = w.Run(runCtx)
+	if !errors.Is(err, queue.ErrCredentialsRefused) || runCtx.Err() != nil {
+		t.Fatalf("Run = %v, want ErrCredentialsRefused before its context ended", err)
+	}
+	if s := w.Stats(); s.Sent != 0 || s.Cancelled != 0 || s.Requeued == 0 {
+		t.Errorf("stats %+v, want nothing sent or cancelled, the jobs put back", s)
+	}
+	startWorker(t, q, srv.Config(), fastOptions())
+	waitFor(t, "the three messages", func() bool { return srv.Accepted() == 3 })
+}

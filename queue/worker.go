@@ -154,7 +154,15 @@ type Worker struct {
 	log       *slog.Logger
 
 	sent, duplicates, throttled, retried, cancelled, requeued atomic.Int64
+
+	// stop ends Run with its cause: set while Run runs.
+	stop atomic.Pointer[context.CancelCauseFunc]
 }
+
+// ErrCredentialsRefused is matched by the error of a Run stopped because
+// the token endpoint refused the worker's credentials: every job would
+// fail alike, so the worker stops rather than retry them all.
+var ErrCredentialsRefused = errors.New("credentials refused by the token endpoint")
 
 // WorkerStats counts the outcomes of a worker's job attempts.
 type WorkerStats struct {
@@ -275,11 +283,17 @@ func (w *Worker) Tokens() alexa.TokenProvider { return w.tokens }
 // Run works jobs until ctx ends, then stops: it lets running jobs finish
 // for StopTimeout, cancels the rest (they run again elsewhere) and
 // returns nil. It fails at once with ErrNotMigrated on a database that
-// was not migrated.
+// was not migrated, and stops with an error matching
+// ErrCredentialsRefused when the token endpoint refuses the credentials
+// (the jobs are put back, their attempts unspent).
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.q.check(ctx); err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	w.stop.Store(&stop)
+	defer w.stop.Store(nil)
 	if w.opts.Rate > 0 {
 		if err := w.q.SetRateLimit(ctx, w.opts.RateLimit, w.opts.Rate, w.opts.Burst); err != nil {
 			return err
@@ -289,6 +303,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("queue: starting the worker: %w", err)
 	}
 	<-w.river.Stopped()
+	if cause := context.Cause(ctx); errors.Is(cause, ErrCredentialsRefused) {
+		return cause
+	}
 	return nil
 }
 
@@ -363,6 +380,15 @@ func (w *Worker) outcome(ctx context.Context, id int64, st *sendState, err error
 	switch {
 	case !st.sent.Load() && !errors.As(err, &ve):
 		// Nothing left this process.
+		var le *lwa.Error
+		if errors.As(err, &le) && errors.Is(err, alexa.ErrUnauthorized) {
+			// Every job would fail alike: stop, and put this one back.
+			if stop := w.stop.Load(); stop != nil {
+				(*stop)(fmt.Errorf("queue: %w: %w", ErrCredentialsRefused, err))
+			}
+			w.requeued.Add(1)
+			return river.JobSnooze(0)
+		}
 		if ctx.Err() == nil {
 			// A token or database failure before sending: back off.
 			w.retried.Add(1)

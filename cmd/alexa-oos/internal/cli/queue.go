@@ -530,6 +530,12 @@ without --rate the stored limit applies, if any. --concurrency is how many
 jobs this worker runs at once (default ` + fmt.Sprint(queue.DefaultConcurrency) + `): near the rate
 share × 0.1 s is enough.
 
+Credentials the token endpoint refuses stop the worker at once (exit 1):
+every job would fail alike; the jobs are put back, their attempts unspent.
+Jobs a worker had running when it was killed (kill -9, a lost machine) run
+again on another worker after ` + queue.DefaultRescueAfter.String() + `; "queue status" counts
+them as running until then.
+
 Progress goes to stderr every 5 seconds (` + EnvProgressInterval + `
 changes that); a summary to stdout when it stops.`,
 		Example: `  DATABASE_URL=postgres://localhost/app alexa-oos queue work --rate 50
