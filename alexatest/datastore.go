@@ -66,7 +66,7 @@ type DataStoreOptions struct {
 	// first. Default 1000.
 	MaxQueued int
 	// MaxRecords bounds the commands calls kept by Calls; the oldest is
-	// dropped first. Default 1000.
+	// dropped first. Default Options.MaxRecords when set, else 1000.
 	MaxRecords int
 	// Now is the emulator's clock for delivery deadlines, so tests can
 	// move time. Default time.Now.

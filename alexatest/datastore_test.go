@@ -220,3 +220,20 @@ func TestDataStoreDefaultDevice(t *testing.T) {
 		t.Error("two users share a default device")
 	}
 }
+
+// Options.MaxRecords bounds the DataStore calls kept too, unless
+// DataStoreOptions.MaxRecords says otherwise.
+func TestDataStoreRecordsFollowMaxRecords(t *testing.T) {
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{MaxRecords: 2, DataStore: alexatest.DataStoreOptions{WritesPerSecond: -1}})
+	defer srv.Close()
+	tok := token(t, srv, lwa.ScopeDataStore)
+	for range 4 {
+		if status, body := do(t, "POST", srv.URL+datastore.PathCommands, tok, `{"commands":[{"type":"CLEAR"}],"target":{"type":"USER","id":"u"}}`); status != 200 {
+			t.Fatalf("%d %s", status, body)
+		}
+	}
+	if n := len(srv.DataStore().Calls()); n != 2 {
+		t.Errorf("%d calls kept, want 2", n)
+	}
+}

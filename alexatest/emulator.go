@@ -297,7 +297,12 @@ func New(opts Options) *Emulator {
 	mux.HandleFunc("GET "+AdminEvents, e.adminEvents)
 	mux.HandleFunc("GET "+AdminMessages, e.adminMessages)
 	mux.HandleFunc("GET "+AdminTokens, e.adminTokens)
-	e.ds = newDataStore(e, opts.DataStore, mux)
+	dso := opts.DataStore
+	if dso.MaxRecords == 0 && opts.MaxRecords > 0 {
+		// One knob (--max-records) for every kind of record.
+		dso.MaxRecords = opts.MaxRecords
+	}
+	e.ds = newDataStore(e, dso, mux)
 	e.skillRoutes(mux)
 	e.subscriptionRoutes(mux)
 	e.grantRoutes(mux)

@@ -99,6 +99,8 @@ For tooling it also serves, as JSON, to clients on this machine only
 
 Listings are pages, oldest first: {"items":[...],"nextCursor":"..."}; pass
 ?limit=N (default 100, at most 1000) and ?cursor= the previous nextCursor.
+The DataStore listings are plain arrays instead: every device, and the
+last --max-records commands calls.
 The emulator keeps the last --max-records events, messages and token
 requests (each), so that its memory stays bounded however long it runs.
 
