@@ -289,7 +289,7 @@ func TestBulkProgressLine(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("%s", r)
 	}
-	line := regexp.MustCompile(`(?m)^alexa-oos: \d+ done \(\d+ delivered, \d+ failed\), \d+/s, \d+% read(, ETA \S+)?$`)
+	line := regexp.MustCompile(`(?m)^alexa-oos: \d+ done \(\d+ delivered, \d+ failed\), \d+/s, \d+% done(, ETA \S+)?$`)
 	if !line.MatchString(r.stderr) {
 		t.Errorf("no progress line on stderr\n%s", r)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -25,8 +26,11 @@ const barRefresh = 200 * time.Millisecond
 // progress shows how a bulk job advances on stderr: a progress bar when
 // stderr is a terminal, else a plain line every interval. It also prints
 // the per-line reports, so that they do not garble the bar. How far the
-// job is, and its ETA, come from the bytes of the input file read so far:
-// the items are not counted beforehand, which would read the file twice.
+// job is, and its ETA, come from the items done and the input file's
+// size: the lines read so far give the bytes per line, hence how many
+// lines the file holds. The items are not counted beforehand, which would
+// read the file twice; nor is the job as far as its reading, which runs
+// ahead of the sending by its buffers.
 type progress struct {
 	w        io.Writer
 	size     int64 // bytes in the input file; 0 when unknown
@@ -36,7 +40,7 @@ type progress struct {
 	bar *progressbar.ProgressBar // nil when stderr is not a terminal
 
 	done, delivered, failed, skipped atomic.Int64
-	read                             atomic.Int64 // bytes of input read
+	read, lines                      atomic.Int64 // bytes and lines of input read
 
 	stop    chan struct{}
 	stopped chan struct{}
@@ -85,19 +89,33 @@ func startProgress(s *IOStreams, size int64, interval time.Duration) *progress {
 	return p
 }
 
-// reading returns r counting the bytes read from it into the progress.
-func (p *progress) reading(r io.Reader) io.Reader { return &countingReader{r: r, n: &p.read} }
+// reading returns r counting the bytes and lines read from it into the
+// progress.
+func (p *progress) reading(r io.Reader) io.Reader {
+	return &countingReader{r: r, bytes: &p.read, lines: &p.lines}
+}
 
-// countingReader counts the bytes read from r.
+// countingReader counts the bytes and newlines read from r.
 type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
+	r            io.Reader
+	bytes, lines *atomic.Int64
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
-	c.n.Add(int64(n))
+	c.bytes.Add(int64(n))
+	c.lines.Add(int64(bytes.Count(b[:n], []byte{'\n'})))
 	return n, err
+}
+
+// position returns how many bytes of the input the items done stand for:
+// the items done times the bytes per line read so far, at most the size.
+func (p *progress) position() int64 {
+	read, lines, done := p.read.Load(), p.lines.Load(), p.done.Load()
+	if lines == 0 {
+		return 0
+	}
+	return min(done*read/lines, p.size)
 }
 
 // result counts r.
@@ -133,7 +151,7 @@ func (p *progress) loop() {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	last, lastRead, lastAt := int64(0), int64(0), time.Now()
+	last, lastAt := int64(0), time.Now()
 	for {
 		select {
 		case <-p.stop:
@@ -141,31 +159,31 @@ func (p *progress) loop() {
 		case now := <-t.C:
 			// The rate counts the items that cost a request: skipped
 			// ones, read from the journal, are not.
-			sent, read := p.done.Load()-p.skipped.Load(), p.read.Load()
-			secs := now.Sub(lastAt).Seconds()
-			rate, byteRate := float64(sent-last)/secs, float64(read-lastRead)/secs
-			last, lastRead, lastAt = sent, read, now
+			sent := p.done.Load() - p.skipped.Load()
+			rate := float64(sent-last) / now.Sub(lastAt).Seconds()
+			last, lastAt = sent, now
 			if p.bar != nil {
 				p.refreshBar(rate)
 				continue
 			}
-			p.println(p.line(rate, byteRate))
+			p.println(p.line(rate))
 		}
 	}
 }
 
-// line is the plain progress line: with a file, how much of it was read
-// and, from the rate it is read at, the ETA.
-func (p *progress) line(rate, byteRate float64) string {
+// line is the plain progress line: with a file, how much of it is done
+// and, from the items' rate, the ETA.
+func (p *progress) line(rate float64) string {
 	done, delivered, failed := p.done.Load(), p.delivered.Load(), p.failed.Load()
 	s := fmt.Sprintf("alexa-oos: %d done (%d delivered, %d failed), %.0f/s", done, delivered, failed, rate)
-	if p.size <= 0 {
+	if p.size <= 0 || p.lines.Load() == 0 {
 		return s
 	}
-	read := min(p.read.Load(), p.size)
-	s += fmt.Sprintf(", %d%% read", read*100/p.size)
-	if left := p.size - read; left > 0 && byteRate > 0 {
-		s += ", ETA " + time.Duration(float64(left)/byteRate*float64(time.Second)).Round(time.Second).String()
+	pos := p.position()
+	s += fmt.Sprintf(", %d%% done", pos*100/p.size)
+	if left := p.size - pos; left > 0 && rate > 0 {
+		items := float64(left) * float64(p.lines.Load()) / float64(p.read.Load())
+		s += ", ETA " + time.Duration(items/rate*float64(time.Second)).Round(time.Second).String()
 	}
 	return s
 }
@@ -176,7 +194,7 @@ func (p *progress) refreshBar(rate float64) {
 	defer p.mu.Unlock()
 	p.bar.Describe(fmt.Sprintf("sending: %d done, %.0f/s, %d failed", p.done.Load(), rate, p.failed.Load()))
 	if p.size > 0 {
-		p.bar.Set64(min(p.read.Load(), p.size))
+		p.bar.Set64(p.position())
 	} else {
 		p.bar.Set64(p.done.Load())
 	}
