@@ -467,8 +467,9 @@ func bulkOutcome(opts *BulkOptions, sum *bulk.Summary, err error) error {
 			ce = classify(stop.Err, opts.Timeout)
 			msg = fmt.Sprintf("job stopped at line %d: ", stop.Line)
 			if errors.Is(stop.Err, lwa.ErrTokenUnavailable) {
+				// The line was not sent, so not counted as read.
 				ce.kind = kindToken
-				msg += "no access token, every item would fail the same way: "
+				msg = fmt.Sprintf("job stopped before sending line %d: no access token, every item would fail the same way: ", stop.Line)
 			}
 			msg += ce.msg
 			if ce.hint != "" {

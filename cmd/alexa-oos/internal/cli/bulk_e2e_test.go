@@ -541,3 +541,20 @@ func TestEmulatorRateLimit(t *testing.T) {
 		t.Errorf("the emulator log shows no 429:\n%s", stderr.String())
 	}
 }
+
+// Credentials the token endpoint refuses stop the job before any line is
+// sent: the message says so, and agrees with the summary's "read 0".
+func TestBulkRefusedCredentialsStopBeforeSending(t *testing.T) {
+	t.Parallel()
+	srv := newEmulator(t, alexatest.Options{})
+	env := emulatorEnv(srv)
+	env["ALEXA_CLIENT_SECRET"] = "wrong"
+	input := writeLines(t, "m.jsonl", messageLines("U", 20))
+	r := run(t, env, "", "bulk", "message", "--input", input)
+	if r.code != 1 || !regexp.MustCompile(`job stopped before sending line \d+: no access token`).MatchString(r.stderr) || !strings.Contains(r.stdout, "read 0,") {
+		t.Errorf("exit %d, want 1, a stop before sending, and read 0\n%s", r.code, r)
+	}
+	if srv.Accepted() != 0 {
+		t.Errorf("%d messages accepted", srv.Accepted())
+	}
+}
