@@ -82,10 +82,14 @@ func TestCheckURL(t *testing.T) {
 			t.Errorf("checkURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"http://api.amazonalexa.com", "api.amazonalexa.com", "ftp://x", "https://", "://"} {
+	for _, in := range []string{"http://api.amazonalexa.com", "api.amazonalexa.com", "ftp://x", "https://", "://", "http://foo@127.0.0.1:1"} {
 		if _, err := checkURL("--endpoint", in); err == nil {
 			t.Errorf("checkURL(%q) accepted", in)
 		}
+	}
+	// A password is never shown.
+	if _, err := checkURL("--endpoint", "https://u:hunter2@api.example"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("checkURL with a password: %v", err)
 	}
 }
 

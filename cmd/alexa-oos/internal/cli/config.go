@@ -105,6 +105,11 @@ func checkURL(source, s string) (string, error) {
 	if u.Scheme == "http" && !httpx.IsLoopback(u.Hostname()) {
 		return "", usagef("%s: plain http is refused except to loopback hosts: use https (got %q)", source, s)
 	}
+	if u.User != nil {
+		// A password there would be printed with the URL in every
+		// message; the APIs take none.
+		return "", usagef("%s: must not hold a user or password (got %q)", source, u.Redacted())
+	}
 	return strings.TrimSuffix(s, "/"), nil
 }
 
