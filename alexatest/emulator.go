@@ -742,7 +742,12 @@ func (e *Emulator) callKey(path string) string {
 	return otherRoute
 }
 
-// ExpireTokens makes every issued token expired, as if an hour had passed.
+// ExpireTokens makes every issued token expired, as if an hour had passed:
+// the emulator's APIs answer 401 to them, and a client fetches new ones.
+// A user's token (authorization-code grant) is not checked by any API of
+// the emulator, and lwa.UserTokens refreshes it by the expiry it stored:
+// to test a refresh, give it a short Options.TokenLifetime (with a smaller
+// RefreshMargin) or store an earlier Expiry.
 func (e *Emulator) ExpireTokens() {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -2,6 +2,7 @@ package alexatest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +20,9 @@ type Fault struct {
 	// TokenPath; empty matches every API and token call.
 	Path string
 	// Status, when set, is answered instead of serving the call, with an
-	// Alexa error body (or Body, when set).
+	// Alexa error body, or LWA's {"error","error_description"} on
+	// TokenPath (or Body, when set; sent as application/json when it is
+	// JSON).
 	Status int
 	// Body replaces the error body of a forced Status.
 	Body string
@@ -183,12 +186,35 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request, serve http.Handler
 		w.Header().Set("Retry-After", strconv.FormatInt(text.CeilSeconds(f.RetryAfter), 10))
 	}
 	if f.Body != "" {
+		if json.Valid([]byte(f.Body)) {
+			// As the real service labels its JSON: clients read it so.
+			w.Header().Set("Content-Type", "application/json")
+		}
 		w.WriteHeader(f.Status)
 		w.Write([]byte(f.Body))
 		return true
 	}
+	if strings.HasPrefix(r.URL.Path, TokenPath) || strings.EqualFold(r.URL.Path, TokenPath) {
+		// LWA's own error shape, as its real answers have.
+		lwaError(w, f.Status, lwaCode(f.Status), http.StatusText(f.Status)+" (injected by alexatest)")
+		return true
+	}
 	apiError(w, f.Status, strconv.Itoa(f.Status), http.StatusText(f.Status)+" (injected by alexatest)", nil)
 	return true
+}
+
+// lwaCode is the OAuth error code LWA answers with a status: what a
+// client should make of a forced one.
+func lwaCode(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "invalid_client"
+	case status == http.StatusTooManyRequests:
+		return "rate_limit_exceeded"
+	case status >= 500:
+		return "server_error"
+	}
+	return "invalid_request"
 }
 
 // hangUp closes the connection without an answer.

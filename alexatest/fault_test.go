@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +137,31 @@ func TestFaultHang(t *testing.T) {
 	// The held call is answered 503, and the retry gets a token.
 	if err := <-done; err != nil {
 		t.Errorf("released call: err = %v, want a token from the retry", err)
+	}
+}
+
+// A forced status on the token path answers in LWA's shape, and a JSON
+// Body goes out as application/json: clients read both as LWA's errors.
+func TestFaultOnTokenPathSpeaksLWA(t *testing.T) {
+	t.Parallel()
+	srv := alexatest.NewServer(alexatest.Options{})
+	defer srv.Close()
+	post := func() (*http.Response, string) {
+		t.Helper()
+		resp, err := http.PostForm(srv.TokenURL, url.Values{"grant_type": {"client_credentials"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	srv.InjectFault(alexatest.Fault{Path: alexatest.TokenPath, Status: 401, Times: 1})
+	if resp, body := post(); resp.StatusCode != 401 || !strings.Contains(body, `"error":"invalid_client"`) || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		t.Errorf("forced 401: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	srv.InjectFault(alexatest.Fault{Path: alexatest.TokenPath, Status: 400, Body: `{"error":"invalid_grant","error_description":"revoked"}`, Times: 1})
+	if resp, body := post(); resp.StatusCode != 400 || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(body, "invalid_grant") {
+		t.Errorf("JSON body: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

@@ -121,7 +121,10 @@ type UserTokensOptions struct {
 // in the form body), stores the tokens by user, and refreshes a user's
 // access token when it is within cfg.RefreshMargin of expiry, with one
 // refresh per user in flight however many goroutines ask. Its methods are
-// safe for concurrent use.
+// safe for concurrent use. Unlike a Provider's, the margin does not
+// shrink for short-lived tokens (a stored token says when it expires, not
+// when it was issued): LWA's live an hour, but with an emulator's shorter
+// TokenLifetime, set cfg.RefreshMargin below it, or every call refreshes.
 //
 // Redirects from the token endpoint are never followed, so the client
 // secret, the code and the refresh token go only to cfg.TokenURL.

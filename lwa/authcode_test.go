@@ -270,6 +270,9 @@ func TestUserTokensExchangeErrors(t *testing.T) {
 	if !errors.As(err, &le) || le.Code != "invalid_grant" {
 		t.Fatalf("err = %v, want *lwa.Error invalid_grant after a retried 503", err)
 	}
+	if h := le.Hint(); !strings.Contains(h, "authorization code") {
+		t.Errorf("Hint() = %q, want it about the authorization code", h)
+	}
 	if n := len(l.seen()); n != 2 {
 		t.Errorf("%d requests, want 2 (503 retried)", n)
 	}

@@ -90,6 +90,9 @@ func (e *Error) Hint() string {
 	case "invalid_client", "unauthorized_client":
 		return "use the skill's Alexa client id and secret from the developer console's Permissions page, not a security profile's"
 	case "invalid_grant":
+		if strings.HasPrefix(e.Op, "lwa.Exchange") {
+			return "the authorization code was already used, has expired (codes are single-use and live minutes), or was issued to other credentials"
+		}
 		return "the refresh token is expired or was issued to other credentials"
 	}
 	if e.StatusCode == http.StatusTooManyRequests {

@@ -1,7 +1,9 @@
 package lwa
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -346,6 +348,17 @@ func mapTokenError(op, tokenURL string, rec *recorder, err error, secrets ...str
 	switch {
 	case errors.As(err, &re):
 		e := &Error{Op: op, StatusCode: rec.status, Code: re.ErrorCode, Description: re.ErrorDescription, Body: re.Body}
+		if e.Code == "" {
+			// x/oauth2 reads the JSON only when labelled as JSON; a proxy
+			// may label it text/plain.
+			var v struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(bytes.TrimSpace(re.Body), &v) == nil {
+				e.Code, e.Description = v.Error, v.Description
+			}
+		}
 		if re.Response != nil {
 			e.StatusCode = re.Response.StatusCode
 			e.Header = redact.Header(re.Response.Header, secrets...)

@@ -1221,3 +1221,20 @@ func TestTokenEndpointHungIsBounded(t *testing.T) {
 		t.Errorf("%d token requests, want 3 (the policy's MaxAttempts)", c)
 	}
 }
+
+// LWA's JSON error read even when a proxy labels it text/plain: the code
+// decides what the caller does (relink, fix the credentials).
+func TestErrorJSONLabelledPlainText(t *testing.T) {
+	t.Parallel()
+	mux, cfg := setup(t)
+	handleTokens(mux, func(w http.ResponseWriter, n int, form url.Values) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(401)
+		io.WriteString(w, `{"error":"invalid_client","error_description":"Client authentication failed"}`)
+	})
+	_, err := lwa.NewProvider(cfg).Token(context.Background(), lwa.ScopeSkillMessaging)
+	le := asLWAError(t, err)
+	if le.Code != "invalid_client" || le.Description != "Client authentication failed" || !errors.Is(err, alexa.ErrUnauthorized) {
+		t.Errorf("lwa.Error = %+v", le)
+	}
+}
