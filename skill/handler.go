@@ -189,7 +189,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := req.Info()
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "skill: handler failed",
-			slog.String("type", c.Type), slog.String("requestId", c.RequestID), slog.String("error", err.Error()))
+			slog.String("type", c.Type), slog.String("requestId", c.RequestID), slog.String("userId", c.UserID()), slog.String("error", err.Error()))
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}

@@ -240,3 +240,24 @@ func TestStoreGrant(t *testing.T) {
 		t.Errorf("grant of another type was exchanged")
 	}
 }
+
+// A handler's failure is logged with the request's type, id and user, so
+// that an operator knows whose message or grant was lost.
+func TestHandlerFailureLogged(t *testing.T) {
+	t.Parallel()
+	var logs logBuffer
+	h := &skill.Handler{
+		Verifier:  skill.NewVerifier(testSigners(t).good.VerifierOptions()),
+		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+		OnMessage: func(context.Context, *skill.MessageReceived) error { return errors.New("database down") },
+	}
+	r, _ := signedBody(t, messageBody)
+	if w := serve(h, r); w.Code != http.StatusInternalServerError {
+		t.Fatalf("%d, want 500", w.Code)
+	}
+	for _, want := range []string{"skill: handler failed", "type=" + skill.TypeMessageReceived, "userId=amzn1.ask.account.1", "database down"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q: %s", want, logs.String())
+		}
+	}
+}
