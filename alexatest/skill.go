@@ -504,7 +504,7 @@ func (s *skillSide) retryLater(j *skillJob, out SkillDelivery) bool {
 		return false
 	}
 	s.updateLocked(j, func(d *SkillDelivery) {
-		d.State, d.StatusCode, d.Latency, d.Error, d.Response, d.Warning = out.State, out.StatusCode, out.Latency, out.Error, out.Response, out.Warning
+		d.take(out)
 		d.NextAttempt = next
 	})
 	s.stats.Retrying++
@@ -574,11 +574,16 @@ func (s *skillSide) updateLocked(j *skillJob, f func(*SkillDelivery)) {
 	}
 }
 
+// take copies the outcome of an attempt, out, into d.
+func (d *SkillDelivery) take(out SkillDelivery) {
+	d.State, d.StatusCode, d.Latency, d.Error, d.Response, d.Warning = out.State, out.StatusCode, out.Latency, out.Error, out.Response, out.Warning
+}
+
 // finish records j's outcome and releases whoever waits for it.
 func (s *skillSide) finish(j *skillJob, out SkillDelivery) {
 	s.e.mu.Lock()
 	s.updateLocked(j, func(d *SkillDelivery) {
-		d.State, d.StatusCode, d.Latency, d.Error, d.Response, d.Warning = out.State, out.StatusCode, out.Latency, out.Error, out.Response, out.Warning
+		d.take(out)
 		d.NextAttempt, d.Done = time.Time{}, time.Now()
 	})
 	if j.epoch == s.epoch {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/alexa-oos/alexa"
 	"github.com/alexa-oos/alexa/internal/validate"
 	"github.com/alexa-oos/alexa/skill"
 )
@@ -166,7 +167,7 @@ func (e *Emulator) setSubscription(op, userID, eventName string, on bool) (bool,
 // notSubscribed answers the 403 Alexa gives a Unicast event to a user who
 // has not subscribed to its name.
 func notSubscribed(w http.ResponseWriter, userID, eventName string) {
-	apiError(w, http.StatusForbidden, "USER_NOT_SUBSCRIBED", fmt.Sprintf(
+	apiError(w, http.StatusForbidden, alexa.ReasonNotSubscribed, fmt.Sprintf(
 		"the user %s has not subscribed to %s events of this skill; Alexa refuses Unicast events until the user subscribes "+
 			"(emulator: alexa-oos emulator subscribe, or --allow-unsubscribed)", userID, eventName), nil)
 }

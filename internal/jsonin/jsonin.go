@@ -115,8 +115,8 @@ func CheckSyntax(b []byte) error {
 }
 
 // Clean returns the JSON text of a whole input: without a byte order
-// mark, checked to be UTF-8 and not empty. Errors are *EncodingError or
-// ErrEmpty.
+// mark, checked to be UTF-8, not empty and one JSON value. Errors are
+// *EncodingError, ErrEmpty or *SyntaxError.
 func Clean(b []byte) ([]byte, error) {
 	if err := CheckUTF8(b, 0); err != nil {
 		return nil, err
@@ -124,6 +124,9 @@ func Clean(b []byte) ([]byte, error) {
 	b = TrimBOM(b)
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, ErrEmpty
+	}
+	if err := CheckSyntax(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -24,6 +24,7 @@ func TestClean(t *testing.T) {
 		{BOM + `{"a":"` + "\xc3" + `"}`, "", "invalid UTF-8 at byte offset 9:"},
 		{`{"é":"` + "\xed\xa0\x80" + `"}`, "", "invalid UTF-8 at byte offset 7:"}, // a surrogate half
 		{"\xff\xfe{\x00}\x00", "", "invalid UTF-8 at byte offset 0: the input is UTF-16; save it as UTF-8"},
+		{BOM + `{"a":1,}`, "", "not JSON: invalid character '}' looking for beginning of object key string, at line 1, column 8"},
 	}
 	for _, tt := range tests {
 		got, err := Clean([]byte(tt.in))

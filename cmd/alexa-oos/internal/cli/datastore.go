@@ -124,6 +124,16 @@ type DatastoreSendOptions struct {
 	Timeout time.Duration
 }
 
+// ready checks the target flags and takes the timeout, before a send
+// command runs.
+func (o *DatastoreSendOptions) ready(f *Factory) error {
+	if err := o.To.check(f.Now()); err != nil {
+		return err
+	}
+	o.Timeout = f.timeout
+	return nil
+}
+
 // DatastorePutOptions are the inputs of datastore put.
 type DatastorePutOptions struct {
 	DatastoreSendOptions
@@ -165,10 +175,9 @@ per device, namespace and key names counted.`, datastore.DefaultMaxPayloadBytes)
 				}
 				opts.Content = json.RawMessage(b)
 			}
-			if err := opts.To.check(f.Now()); err != nil {
+			if err := opts.ready(f); err != nil {
 				return err
 			}
-			opts.Timeout = f.timeout
 			if runF != nil {
 				return runF(opts)
 			}
@@ -231,10 +240,9 @@ without it, remove the namespace and every object in it (REMOVE_NAMESPACE).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.HasKey = cmd.Flags().Changed("key")
-			if err := opts.To.check(f.Now()); err != nil {
+			if err := opts.ready(f); err != nil {
 				return err
 			}
-			opts.Timeout = f.timeout
 			if runF != nil {
 				return runF(opts)
 			}
@@ -272,10 +280,9 @@ func NewCmdDatastoreClear(f *Factory, runF func(*DatastoreClearOptions) error) *
 		Example: `  alexa-oos datastore clear --user amzn1.ask.account.XXXX`,
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.To.check(f.Now()); err != nil {
+			if err := opts.ready(f); err != nil {
 				return err
 			}
-			opts.Timeout = f.timeout
 			if runF != nil {
 				return runF(opts)
 			}

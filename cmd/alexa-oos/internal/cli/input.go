@@ -33,9 +33,6 @@ func (s *IOStreams) readJSON(flag, file string) (name string, data []byte, err e
 	if err == nil {
 		data, err = jsonin.Clean(raw)
 	}
-	if err == nil {
-		err = jsonin.CheckSyntax(data)
-	}
 	var (
 		pe *fs.PathError
 		ee *jsonin.EncodingError
@@ -60,9 +57,6 @@ func (s *IOStreams) readJSON(flag, file string) (name string, data []byte, err e
 // value.
 func jsonFlag(flag, value string) ([]byte, error) {
 	b, err := jsonin.Clean([]byte(value))
-	if err == nil {
-		err = jsonin.CheckSyntax(b)
-	}
 	if err != nil {
 		e := usagef("%s: %v (got %s)", flag, err, text.ShowValue(value))
 		e.err = err
