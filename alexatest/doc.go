@@ -54,7 +54,9 @@
 // exchanges for the user's tokens (grant_type=authorization_code, then
 // refresh_token). Requests go in the background, never delaying the API's
 // answer, a few at a time and a bounded number waiting (more are skipped);
-// the records show each answer's status and latency. A skill under test
+// the records show each answer's status and latency. With
+// SkillOptions.FirstRetry, a skill message the skill did not take is sent
+// again on Alexa's schedule until it expires. A skill under test
 // trusts the emulator's CA; make the signer first, so that the skill
 // trusts it before the emulator, which needs the skill's URL, exists:
 //

@@ -38,11 +38,16 @@
 // worker waits until the retry is due before sending again. A Retry-After
 // beyond the retry policy pauses the whole job, up to
 // Options.MaxThrottleWait, or stops it with a *ThrottleError. A failure
-// every item would share (no access token, credentials refused) stops the
-// job with a *StopError. A Unicast proactive event refused 403 fails only
-// its line, as Alexa answers 403 to a user who has not subscribed too;
-// unless the first 1,000 such refusals come before any delivery, which
-// stops the job. A stopped job leaves every unsent item for a rerun. Options.Rate caps requests per second across all workers.
+// every item would share (no access token, credentials refused, 64 items
+// in a row without a connection: ErrNetworkDown) stops the job with a
+// *StopError. A Unicast proactive event refused 403 fails only its line,
+// as Alexa answers 403 to a user who has not subscribed too; unless the
+// first 1,000 such refusals come before any delivery, which stops the job.
+// A stopped job leaves every unsent item for a rerun. Options.Rate caps
+// requests per second across all workers.
+//
+// A line with a field its kind does not have (a misspelt
+// "expiresAfterSecond") is Invalid: ignored, its default would be sent.
 //
 // SendDataStore sends one DataStore commands call per line, a target with
 // its commands ({"target": {"type": "USER", "id": "..."}, "commands":

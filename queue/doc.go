@@ -39,7 +39,9 @@
 // the commands or has them queued; devices answered CONCURRENCY_ERROR or
 // INTERNAL_ERROR are retried alone), 429 snoozes without spending an
 // attempt, 5xx and network errors retry, other 4xx cancel the job as a
-// dead letter (Status, DeadLetters). Delivery is at least once: a job whose worker dies is run
+// dead letter (Status, DeadLetters). Credentials the token endpoint
+// refuses stop Worker.Run with ErrCredentialsRefused, the jobs put back.
+// Delivery is at least once: a job whose worker dies is run
 // again by another after WorkerOptions.RescueAfter, so the jobs in flight
 // on a killed worker (at most its Concurrency) may be sent twice; proactive
 // events keep their referenceId, and Alexa refuses the second copy;
